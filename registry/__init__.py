@@ -1,0 +1,40 @@
+"""The registry of national rules for travellers under treatment with controlled drugs."""
+import os
+from importlib.metadata import PackageNotFoundError, version
+
+from flask import Flask
+
+try:
+    __version__ = version("travellers-registry")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0.0.0+source"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: settings, extensions, surfaces."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from . import config, db as database
+
+    app.config.from_mapping(config.DEFAULTS)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(uri)
+
+    from .extensions import api, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
+    api.init_app(app)
+
+    from . import api as api_surface, cli, errors, security
+
+    with app.app_context():
+        api_surface.register(api)
+    errors.register(app)
+    security.register(app)
+    cli.register(app)
+    return app

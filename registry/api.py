@@ -1,0 +1,387 @@
+"""The JSON API, /api/v1 (CONTRACT, "JSON API"). Views are thin: they read HTTP, call a service, answer."""
+import json
+
+from flask import current_app, jsonify, make_response, redirect, request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+
+from . import history, publishing, reference
+from .accounts import authenticate_token
+from .documents import SECTIONS
+from .publishing import Actor, Precondition, PublishingError
+from .urls import absolute
+
+blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Read and publish national notifications.")
+
+SECTION = 'any("requirements","authorities","import-bans"):section'
+CHANGES_PAGE_DEFAULT = 100
+CHANGES_PAGE_MAX = 1000
+
+
+class Meta(Schema):
+    country = fields.String(metadata={"example": "FR"})
+    section = fields.String(metadata={"enum": list(SECTIONS)})
+    version = fields.Integer()
+    seq = fields.Integer()
+    published_at = fields.String(metadata={"format": "date-time"})
+    published_by = fields.String()
+    withdrawn = fields.Boolean()
+    changes = fields.List(fields.String())
+    prev_hash = fields.String()
+    hash = fields.String()
+
+
+class VersionResource(Schema):
+    meta = fields.Nested(Meta)
+    document = fields.Dict(allow_none=True, metadata={"description": "The section document as published; null when withdrawn."})
+
+
+class VersionList(Schema):
+    versions = fields.List(fields.Nested(Meta))
+
+
+class Changes(Schema):
+    changes = fields.List(fields.Nested(VersionResource))
+    last_seq = fields.Integer(allow_none=True)
+    next = fields.String(allow_none=True, metadata={"description": "URL of the next page, null on the last page."})
+
+
+class SectionSummary(Schema):
+    version = fields.Integer()
+    seq = fields.Integer()
+    published_at = fields.String(metadata={"format": "date-time"})
+    last_confirmed = fields.String(metadata={"format": "date-time"})
+    withdrawn = fields.Boolean()
+
+
+class CountrySummary(Schema):
+    country = fields.String()
+    names = fields.Dict(keys=fields.String(), values=fields.String())
+    sections = fields.Dict(keys=fields.String(), values=fields.Nested(SectionSummary, allow_none=True))
+
+
+class CountryList(Schema):
+    countries = fields.List(fields.Nested(CountrySummary))
+
+
+class CountryResource(CountrySummary):
+    current = fields.Dict(keys=fields.String(), values=fields.Nested(VersionResource, allow_none=True))
+    links = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class GuidelineAmount(Schema):
+    annex = fields.String()
+    form = fields.String(allow_none=True)
+    amount_mg = fields.Float()
+    paragraph = fields.String()
+
+
+class SubstanceResource(Schema):
+    key = fields.String()
+    inn = fields.String()
+    names = fields.Dict(keys=fields.String(), values=fields.String())
+    schedules = fields.List(fields.String())
+    guideline_amounts = fields.List(fields.Nested(GuidelineAmount))
+    banned_by = fields.List(fields.String())
+
+
+class SubstanceList(Schema):
+    substances = fields.List(fields.Nested(SubstanceResource))
+
+
+class Confirmed(Schema):
+    country = fields.String()
+    section = fields.String()
+    version = fields.Integer()
+    last_confirmed = fields.String(metadata={"format": "date-time"})
+
+
+class ChangesQuery(Schema):
+    after = fields.Integer(load_default=0, metadata={"description": "Only versions with a greater seq."})
+    limit = fields.Integer(load_default=CHANGES_PAGE_DEFAULT, metadata={"description": f"At most {CHANGES_PAGE_MAX}."})
+
+
+DOCUMENT_BODY = {
+    "required": True,
+    "description": "The section document (requirements, authorities or import-bans, by the section in the path).",
+    "content": {"application/json": {"schema": {"oneOf": [
+        {"$ref": "#/components/schemas/Requirements"},
+        {"$ref": "#/components/schemas/Authorities"},
+        {"$ref": "#/components/schemas/ImportBans"},
+    ]}}},
+}
+WRITE_HEADERS = [
+    {"in": "header", "name": "If-Match", "schema": {"type": "string"}, "description": "ETag of the current version (later versions, withdrawal)."},
+    {"in": "header", "name": "If-None-Match", "schema": {"type": "string", "enum": ["*"]}, "description": "* for the first version."},
+]
+WRITE_ERRORS = {status: {"description": text} for status, text in (
+    (400, "The body is not JSON."), (401, "No valid token."), (403, "Another country's notification."),
+    (404, "Unknown country or section."), (412, "The If-Match ETag is not the current version's: nothing stored."),
+    (413, "The body is over 1 MiB."), (422, "The document is not valid: errors by field path; nothing stored."),
+    (428, "If-Match or If-None-Match: * is missing."),
+)}
+SECURITY = [{"bearerAuth": []}]
+
+
+def _country(code: str) -> reference.Country:
+    """The country named in the URL; a lower-case code is redirected by the caller."""
+    found = reference.country(code)
+    if found is None:
+        raise NotFound(f"{code!r} is not an ISO 3166-1 alpha-2 country code.")
+    return found
+
+
+def _upper_case_redirect(code: str):
+    """301 to the upper-case URL for a lower-case code on a read (CONTRACT, "Identifiers")."""
+    if code != code.upper() and reference.country(code.upper()) and request.method in ("GET", "HEAD"):
+        args = {**request.view_args, "country": code.upper()}
+        return redirect(url_for(request.endpoint, **args, **request.args), 301)
+    return None
+
+
+def _actor() -> Actor:
+    """Who is calling, from the bearer token; Actor(None) when there is no valid one."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    row = authenticate_token(token.strip()) if scheme.lower() == "bearer" else None
+    return Actor(row.account if row else None, row.id if row else None, request.remote_addr)
+
+
+def _precondition() -> Precondition:
+    if_match = request.if_match
+    tags = frozenset(["*"]) if if_match.star_tag else frozenset(if_match.as_set())
+    return Precondition(if_match=tags, if_none_match_any=request.if_none_match.star_tag)
+
+
+def _body(actor: Actor, action: str, country: str, section: str):
+    """The JSON document in the request body; an unreadable body is refused (and audited)."""
+    try:
+        raw = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        publishing.refuse(actor, action, country, section, publishing.TooLarge("The body is over 1 MiB; nothing was stored."))
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        publishing.refuse(actor, action, country, section, publishing.Unreadable("The body is not a JSON document (UTF-8); nothing was stored."))
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _version_response(version, status: int = 200):
+    response = make_response(jsonify(history.resource(version)), status)
+    response.set_etag(history.etag(version))
+    response.last_modified = version.published_at
+    return response
+
+
+def country_links(code: str) -> dict:
+    """Where to read and follow a country's notification."""
+    return {
+        "self": absolute(url_for("api.CountryView", country=code)),
+        "page": absolute(f"/countries/{code}"),
+        "feed": absolute(f"/feeds/countries/{code}.atom"),
+    }
+
+
+def _country_summary(state: history.CountryState) -> dict:
+    return {
+        "country": state.country.code,
+        "names": dict(state.country.names),
+        "sections": {section: history.section_summary(row, state.confirmed) for section, row in state.sections.items()},
+    }
+
+
+@blp.route("/countries")
+class CountriesView(MethodView):
+    @blp.response(200, CountryList)
+    def get(self):
+        """Every country, with the current version of each section (null where nothing was notified)."""
+        return jsonify({"countries": [_country_summary(state) for state in history.country_states()]})
+
+
+@blp.route("/countries/<string:country>")
+class CountryView(MethodView):
+    @blp.response(200, CountryResource)
+    def get(self, country):
+        """A country's current state: all three sections."""
+        moved = _upper_case_redirect(country)
+        if moved:
+            return moved
+        _country(country)
+        state = history.country_states(country=country)[0]
+        body = _country_summary(state)
+        body["current"] = {section: history.resource(row) if row else None for section, row in state.sections.items()}
+        body["links"] = country_links(country)
+        return jsonify(body)
+
+
+@blp.route(f"/countries/<string:country>/<{SECTION}>")
+class SectionView(MethodView):
+    @blp.response(200, VersionResource)
+    @blp.alt_response(304, description="Not modified (If-None-Match matched).")
+    @blp.alt_response(404, description="The section was never notified.")
+    def get(self, country, section):
+        """The current version of a section, with its ETag."""
+        moved = _upper_case_redirect(country)
+        if moved:
+            return moved
+        _country(country)
+        row = history.current(country, section)
+        if row is None:
+            raise NotFound(f"{country} has not notified its {section}.")
+        if history.etag(row) in request.if_none_match:
+            response = make_response("", 304)
+            response.set_etag(history.etag(row))
+            return response
+        return _version_response(row)
+
+    @blp.doc(requestBody=DOCUMENT_BODY, parameters=WRITE_HEADERS, security=SECURITY, responses=WRITE_ERRORS)
+    @blp.response(200, VersionResource, description="A later version was published.")
+    @blp.alt_response(201, schema=VersionResource, description="The first version was published.")
+    def put(self, country, section):
+        """Publish a new version of a section."""
+        actor = _actor()
+        if actor.account is None:
+            publishing.refuse(actor, "publish", country, section, publishing.NotAuthenticated(publishing.NO_TOKEN))
+        document = _body(actor, "publish", country, section)
+        row = publishing.publish(actor, country, section, document, _precondition())
+        response = _version_response(row, 201 if row.version == 1 else 200)
+        response.headers["Location"] = url_for("api.VersionView", country=country, section=section, number=row.version)
+        return response
+
+    @blp.doc(parameters=WRITE_HEADERS[:1], security=SECURITY, responses=WRITE_ERRORS)
+    @blp.response(200, VersionResource, description="The withdrawal, a new version whose document is null.")
+    def delete(self, country, section):
+        """Withdraw a section (a new version, document null); needs If-Match."""
+        row = publishing.withdraw(_actor(), country, section, _precondition())
+        return _version_response(row)
+
+
+@blp.route(f"/countries/<string:country>/<{SECTION}>/confirm")
+class ConfirmView(MethodView):
+    @blp.doc(security=SECURITY, responses={status: WRITE_ERRORS[status] for status in (401, 403, 404)})
+    @blp.response(200, Confirmed)
+    def post(self, country, section):
+        """Confirm that the current version is still correct (updates last_confirmed, no new version)."""
+        confirmation = publishing.confirm(_actor(), country, section)
+        row = history.current(country, section)
+        confirmed = history.last_confirmed([row])[row.seq]
+        return jsonify({
+            "country": country,
+            "section": section,
+            "version": row.version,
+            "last_confirmed": history.rfc3339(max(confirmed, confirmation.confirmed_at)),
+        })
+
+
+@blp.route(f"/countries/<string:country>/<{SECTION}>/versions")
+class VersionsView(MethodView):
+    @blp.response(200, VersionList)
+    def get(self, country, section):
+        """Every version of a section, oldest first."""
+        moved = _upper_case_redirect(country)
+        if moved:
+            return moved
+        _country(country)
+        return jsonify({"versions": [history.meta(row) for row in history.versions(country, section)]})
+
+
+@blp.route(f"/countries/<string:country>/<{SECTION}>/versions/<int:number>")
+class VersionView(MethodView):
+    @blp.response(200, VersionResource)
+    def get(self, country, section, number):
+        """One version of a section."""
+        moved = _upper_case_redirect(country)
+        if moved:
+            return moved
+        _country(country)
+        row = history.version(country, section, number)
+        if row is None:
+            raise NotFound(f"{country} {section} has no version {number}.")
+        return _version_response(row)
+
+
+@blp.route("/changes")
+class ChangesView(MethodView):
+    @blp.arguments(ChangesQuery, location="query", as_kwargs=True)
+    @blp.response(200, Changes)
+    def get(self, after, limit):
+        """Every version in seq order, a page at a time: follow `next` until it is null."""
+        limit = max(1, min(limit, CHANGES_PAGE_MAX))
+        rows = history.changes_after(max(after, 0), limit)
+        last = rows[-1].seq if rows else None
+        more = len(rows) == limit
+        return jsonify({
+            "changes": [history.resource(row) for row in rows],
+            "last_seq": last,
+            "next": url_for("api.ChangesView", after=last, limit=limit) if more else None,
+        })
+
+
+def substance_resource(substance: reference.Substance, banned_by: list[str]) -> dict:
+    """A substance as the API shows it (CONTRACT, "A substance resource")."""
+    return {
+        "key": substance.key,
+        "inn": substance.inn,
+        "names": dict(substance.names),
+        "schedules": list(substance.schedules),
+        "guideline_amounts": [
+            {"annex": amount.annex, "form": amount.form, "amount_mg": amount.amount_mg, "paragraph": amount.paragraph}
+            for amount in reference.guideline_amounts(substance.key)
+        ],
+        "banned_by": banned_by,
+    }
+
+
+@blp.route("/substances")
+class SubstancesView(MethodView):
+    @blp.response(200, SubstanceList)
+    def get(self):
+        """Every internationally controlled substance, with the countries that ban it (article 13)."""
+        bans = history.active_bans()
+        return jsonify({
+            "edition": dict(reference.edition()),
+            "substances": [substance_resource(item, bans.get(key, [])) for key, item in reference.substances().items()],
+        })
+
+
+@blp.route("/substances/<string:key>")
+class SubstanceView(MethodView):
+    @blp.response(200, SubstanceResource)
+    def get(self, key):
+        """One substance, with the countries that ban it."""
+        substance = reference.substance(key)
+        if substance is None:
+            raise NotFound(f"{key!r} is not a known substance key.")
+        return jsonify(substance_resource(substance, history.active_bans().get(key, [])))
+
+
+def register(api) -> None:
+    """Bind the API blueprint and describe the document schemas and the token scheme in OpenAPI."""
+    from . import documents
+
+    for field_class, openapi in (
+        (documents.Line, ("string", None)), (documents.Choice, ("string", None)), (documents.Flag, ("boolean", None)),
+        (documents.WholeNumber, ("integer", None)), (documents.Amount, ("number", None)), (documents.Day, ("string", "date")),
+        (documents.Language, ("string", None)), (documents.CountryCode, ("string", None)),
+        (documents.SubstanceKey, ("string", None)), (documents.ClassOrSubstance, ("string", None)),
+        (documents.Url, ("string", "uri")), (documents.Phone, ("string", None)), (documents.Email, ("string", "email")),
+        (documents.Text, ("object", None)),
+    ):
+        api.register_field(field_class, *openapi)
+    api.ma_plugin.converter.add_attribute_function(_choices_as_enum)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for name, schema in (("Requirements", documents.Requirements), ("Authorities", documents.Authorities), ("ImportBans", documents.ImportBans)):
+        api.spec.components.schema(name, schema=schema)
+    api.register_blueprint(blp)
+    current_app.logger.debug("API registered")
+
+
+def _choices_as_enum(self, field, **kwargs):
+    from .documents import Choice
+
+    return {"enum": list(field.choices)} if isinstance(field, Choice) else {}

@@ -1,0 +1,196 @@
+"""What changed between two versions of a section, in sentences people read.
+
+`describe` returns the sentences that become a version's `changes`, and the
+substances whose rules the change touched (for the per-substance feed): a
+substance is touched when a rule, supply exception or ban that names it is added,
+removed or altered.
+"""
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Difference:
+    sentences: list[str] = field(default_factory=list)
+    substances: set[str] = field(default_factory=set)
+
+    def add(self, sentence: str, substances=()) -> None:
+        self.sentences.append(sentence)
+        self.substances.update(substances)
+
+
+def describe(section: str, before: dict | None, after: dict | None) -> Difference:
+    """The differences from `before` (None: nothing in force) to `after` (None: withdrawn)."""
+    difference = Difference()
+    if after is None:
+        difference.add(f"The {SECTION_NAMES[section]} section was withdrawn; nothing is in force.", _named(section, before))
+        return difference
+    if before is None:
+        difference.add(f"First notification of {SECTION_NAMES[section]}.", _named(section, after))
+        _DESCRIBERS[section](difference, {}, after)
+        return difference
+    _DESCRIBERS[section](difference, before, after)
+    if not difference.sentences:
+        difference.add("Republished without any change in content.")
+    return difference
+
+
+SECTION_NAMES = {
+    "requirements": "documentary requirements",
+    "authorities": "issuing authorities",
+    "import-bans": "article 13 import bans",
+}
+
+
+def _named(section: str, document: dict | None) -> set[str]:
+    """Every substance a section names explicitly."""
+    if not document:
+        return set()
+    if section == "requirements":
+        named = {item for rule in document.get("rules", []) for item in rule["applies_to"] if not _is_class(item)}
+        return named | {key for exception in document.get("supply_exceptions", []) for key in exception["substances"]}
+    if section == "import-bans":
+        return {ban["substance"] for ban in document.get("bans", [])}
+    return set()
+
+
+def _is_class(item: str) -> bool:
+    return item[:5] in ("1961-", "1971-")
+
+
+def _show(value) -> str:
+    if value is None:
+        return "not stated"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) if value else "none"
+    return str(value)
+
+
+def _scalar(difference: Difference, before: dict, after: dict, key: str, label: str, *, first: bool) -> None:
+    old, new = before.get(key), after.get(key)
+    if old == new:
+        return
+    if first:
+        if new is not None:
+            difference.add(f"{label}: {_show(new)}.")
+    else:
+        difference.add(f"{label} changed from {_show(old)} to {_show(new)}.")
+
+
+def _text(difference: Difference, before: dict, after: dict, key: str, label: str) -> None:
+    old, new = before.get(key), after.get(key)
+    if old == new:
+        return
+    if old is None:
+        difference.add(f"{label} added.")
+    elif new is None:
+        difference.add(f"{label} removed.")
+    else:
+        difference.add(f"{label} changed.")
+
+
+def threshold_phrase(rule: dict) -> str:
+    """When a rule's documents are needed, in words."""
+    threshold = rule["threshold"]
+    if threshold == "always":
+        return "always"
+    if threshold == "guideline":
+        return "above the guideline amount (Annex II/III)"
+    if threshold == "amount":
+        return f"above {rule['threshold_mg']:g} mg"
+    return f"for a supply of more than {rule['threshold_days']} days"
+
+
+def rule_phrase(rule: dict) -> str:
+    """A rule in one phrase: documents, for what, when."""
+    phrase = f"{', '.join(rule['documents'])} for {', '.join(rule['applies_to'])}, {threshold_phrase(rule)}"
+    if "permit_lead_days" in rule:
+        phrase += f" (apply {rule['permit_lead_days']} days ahead)"
+    return phrase
+
+
+def _keyed(items, key):
+    return {key(item): item for item in items}
+
+
+def _requirements(difference: Difference, before: dict, after: dict) -> None:
+    first = not before
+    _scalar(difference, before, after, "effective_from", "Effective from", first=first)
+    _scalar(difference, before, after, "travellers_allowed", "Travellers allowed", first=first)
+    _scalar(difference, before, after, "max_supply_days", "Maximum supply (days)", first=first)
+    _scalar(difference, before, after, "retail_package_exemption", "One retail package exempt", first=first)
+    _scalar(difference, before, after, "document_languages", "Document languages", first=first)
+    _scalar(difference, before, after, "translation_required", "Translation required", first=first)
+    _scalar(difference, before, after, "transit", "Transit", first=first)
+    old_customs, new_customs = before.get("customs") or {}, after.get("customs") or {}
+    for key, label in (("declare_on_entry", "declare on entry"), ("endorsement", "endorsement"), ("show_on_request", "show on request")):
+        _scalar(difference, old_customs, new_customs, key, f"Customs, {label}", first=first)
+
+    old_rules = _keyed(before.get("rules", []), lambda rule: tuple(rule["applies_to"]))
+    new_rules = _keyed(after.get("rules", []), lambda rule: tuple(rule["applies_to"]))
+    for key, rule in new_rules.items():
+        substances = {item for item in key if not _is_class(item)}
+        if key not in old_rules:
+            difference.add(f"Rule added: {rule_phrase(rule)}.", substances)
+        elif old_rules[key] != rule:
+            difference.add(f"Rule changed: was {rule_phrase(old_rules[key])}; now {rule_phrase(rule)}.", substances)
+    for key, rule in old_rules.items():
+        if key not in new_rules:
+            difference.add(f"Rule removed: {rule_phrase(rule)}.", {item for item in key if not _is_class(item)})
+
+    old_exceptions = _keyed(before.get("supply_exceptions", []), lambda item: tuple(item["substances"]))
+    new_exceptions = _keyed(after.get("supply_exceptions", []), lambda item: tuple(item["substances"]))
+    for key, item in new_exceptions.items():
+        if key not in old_exceptions:
+            difference.add(f"Supply exception added: up to {item['max_supply_days']} days for {', '.join(key)}.", key)
+        elif old_exceptions[key] != item:
+            difference.add(f"Supply exception for {', '.join(key)} changed: now up to {item['max_supply_days']} days.", key)
+    for key in old_exceptions.keys() - new_exceptions.keys():
+        difference.add(f"Supply exception removed for {', '.join(key)}.", key)
+
+    _text(difference, before, after, "transit_notes", "Transit notes")
+    _text(difference, before, after, "treatment_continuity", "Continuity of treatment information")
+    _text(difference, before, after, "notes", "Notes")
+    _text(difference, before, after, "legal_basis", "Legal basis")
+
+
+def _authorities(difference: Difference, before: dict, after: dict) -> None:
+    first = not before
+    _scalar(difference, before, after, "effective_from", "Effective from", first=first)
+    old = _keyed(before.get("authorities", []), lambda item: item["name"])
+    new = _keyed(after.get("authorities", []), lambda item: item["name"])
+    for name, authority in new.items():
+        if name not in old:
+            difference.add(f"Authority added: {name} ({', '.join(authority['roles'])}).")
+        elif old[name] != authority:
+            changed = sorted(key for key in old[name].keys() | authority.keys() if old[name].get(key) != authority.get(key))
+            difference.add(f"Authority {name} changed: {', '.join(changed)}.")
+    for name in old.keys() - new.keys():
+        difference.add(f"Authority removed: {name}.")
+
+
+def _ban_phrase(ban: dict) -> str:
+    where = ban.get("region") or "whole country"
+    licence = "special licence possible" if ban["special_licence"] else "no special licence"
+    return f"{ban['substance']} ({where}), since {ban['since']}, {licence}"
+
+
+def _import_bans(difference: Difference, before: dict, after: dict) -> None:
+    first = not before
+    _scalar(difference, before, after, "effective_from", "Effective from", first=first)
+    old = _keyed(before.get("bans", []), lambda ban: (ban["substance"], ban.get("region")))
+    new = _keyed(after.get("bans", []), lambda ban: (ban["substance"], ban.get("region")))
+    for key, ban in new.items():
+        if key not in old:
+            difference.add(f"Ban added: {_ban_phrase(ban)}.", {ban["substance"]})
+        elif old[key] != ban:
+            difference.add(f"Ban changed: now {_ban_phrase(ban)}.", {ban["substance"]})
+    for key, ban in old.items():
+        if key not in new:
+            difference.add(f"Ban lifted: {_ban_phrase(ban)}.", {ban["substance"]})
+    if first and not new:
+        difference.add("No substance is banned.")
+
+
+_DESCRIBERS = {"requirements": _requirements, "authorities": _authorities, "import-bans": _import_bans}

@@ -1,0 +1,29 @@
+"""Settings, read from the environment (CONTRACT, "Command line")."""
+import os
+
+
+def from_environment(instance_path: str) -> dict:
+    """Return the settings that the environment overrides, with their defaults."""
+    default_db = "sqlite:///" + os.path.join(instance_path, "registry.sqlite")
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or os.urandom(32).hex(),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or default_db,
+        "REGISTRY_BASE_URL": (os.environ.get("REGISTRY_BASE_URL") or "").rstrip("/") or None,
+        "REGISTRY_TAG_AUTHORITY": os.environ.get("REGISTRY_TAG_AUTHORITY") or "registry.example,2026",
+        "SESSION_COOKIE_SECURE": os.environ.get("REGISTRY_SECURE_COOKIES", "") == "1",
+    }
+
+
+DEFAULTS = {
+    # CONTRACT, "Bad input": a body over 1 MiB is answered 413.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "API_TITLE": "Registry of rules for travellers under treatment",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "JSON_SORT_KEYS": False,
+}

@@ -1,0 +1,57 @@
+"""One place that turns refusals and HTTP errors into answers: JSON for the API, HTML for pages."""
+from http import HTTPStatus
+
+from flask import jsonify, request
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+from .publishing import PublishingError
+
+
+def wants_json() -> bool:
+    """The API and machine-readable surfaces answer errors in JSON."""
+    return request.path.startswith(("/api/", "/exports/", "/schemas/")) and not request.path.endswith("/")
+
+
+def error_response(status: int, message: str, errors: dict | None = None, headers=None):
+    if wants_json():
+        body = {"code": status, "status": HTTPStatus(status).phrase, "message": message}
+        if errors:
+            body["errors"] = errors
+        response = jsonify(body)
+    else:
+        from flask import make_response
+
+        phrase = HTTPStatus(status).phrase
+        response = make_response(
+            f"<!doctype html><html lang=en><meta charset=utf-8><title>{status} {escape(phrase)}</title>"
+            f"<h1>{status} {escape(phrase)}</h1><p>{escape(message)}</p><p><a href=\"/\">The registry</a></p></html>"
+        )
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def register(app) -> None:
+    @app.errorhandler(PublishingError)
+    def refused(error: PublishingError):
+        return error_response(error.status, error.message, error.errors)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        headers = {}
+        if error.code == 405 and getattr(error, "valid_methods", None):
+            headers["Allow"] = ", ".join(error.valid_methods)
+        if error.code == 422 and hasattr(error, "data"):  # query arguments refused by webargs
+            messages = error.data.get("messages", {})
+            flat = {f"{location}.{name}": problems for location, fields in messages.items() for name, problems in fields.items()}
+            return error_response(422, "The query arguments are not valid.", flat)
+        return error_response(error.code or 500, error.description or HTTPStatus(error.code).phrase, headers=headers)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return error_response(500, InternalServerError.description)

@@ -1,0 +1,131 @@
+"""Database tables. Every column says whether it may leave the registry (info["public"]).
+
+Versions are immutable: the publishing service inserts them and nothing updates or
+deletes them. Documents and change lists are stored as the exact JSON text that the
+hash chain and the exports use, so every database returns the same bytes.
+"""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+PUBLIC = {"public": True}
+PRIVATE = {"public": False}
+
+
+class Version(db.Model):
+    """One immutable publication of one section of one country's notification."""
+
+    __tablename__ = "versions"
+    __table_args__ = (
+        UniqueConstraint("country", "section", "version"),
+        Index("ix_versions_published_at", "published_at"),
+    )
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, info=PUBLIC)
+    country: Mapped[str] = mapped_column(String(2), info=PUBLIC)
+    section: Mapped[str] = mapped_column(String(16), info=PUBLIC)
+    version: Mapped[int] = mapped_column(info=PUBLIC)
+    published_at: Mapped[datetime] = mapped_column(info=PUBLIC)  # naive, UTC, whole seconds
+    published_by: Mapped[str] = mapped_column(String(200), info=PUBLIC)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), info=PRIVATE)
+    withdrawn: Mapped[bool] = mapped_column(default=False, info=PUBLIC)
+    document: Mapped[str | None] = mapped_column(Text, info=PUBLIC)  # canonical JSON text
+    changes: Mapped[str] = mapped_column(Text, info=PUBLIC)  # JSON list of sentences
+    prev_hash: Mapped[str] = mapped_column(String(64), info=PUBLIC)
+    hash: Mapped[str] = mapped_column(String(64), unique=True, info=PUBLIC)
+
+    substances: Mapped[list["VersionSubstance"]] = relationship(
+        back_populates="version_row", cascade="all", order_by="VersionSubstance.substance"
+    )
+    confirmations: Mapped[list["Confirmation"]] = relationship(
+        back_populates="version_row", order_by="Confirmation.confirmed_at"
+    )
+
+
+class VersionSubstance(db.Model):
+    """A substance whose rules a version changed (for the per-substance feed)."""
+
+    __tablename__ = "version_substances"
+
+    seq: Mapped[int] = mapped_column(ForeignKey("versions.seq"), primary_key=True, info=PUBLIC)
+    substance: Mapped[str] = mapped_column(String(100), primary_key=True, index=True, info=PUBLIC)
+
+    version_row: Mapped[Version] = relationship(back_populates="substances")
+
+
+class Confirmation(db.Model):
+    """An authority's statement that a current version is still correct."""
+
+    __tablename__ = "confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=PRIVATE)
+    seq: Mapped[int] = mapped_column(ForeignKey("versions.seq"), index=True, info=PUBLIC)
+    confirmed_at: Mapped[datetime] = mapped_column(info=PUBLIC)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), info=PRIVATE)
+
+    version_row: Mapped[Version] = relationship(back_populates="confirmations")
+
+
+class Account(db.Model):
+    """A person who signs in for an authority (one country) or for the secretariat."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=PRIVATE)
+    email: Mapped[str] = mapped_column(String(320), unique=True, info=PRIVATE)
+    password_hash: Mapped[str | None] = mapped_column(String(200), info=PRIVATE)
+    country: Mapped[str | None] = mapped_column(String(2), info=PRIVATE)
+    secretariat: Mapped[bool] = mapped_column(default=False, info=PRIVATE)
+    authority_name: Mapped[str] = mapped_column(String(200), info=PRIVATE)
+    created_at: Mapped[datetime] = mapped_column(info=PRIVATE)
+
+    tokens: Mapped[list["ApiToken"]] = relationship(back_populates="account")
+
+    def may_write(self, country: str) -> bool:
+        return self.secretariat or self.country == country
+
+
+class ApiToken(db.Model):
+    """A bearer token; only its SHA-256 is kept, the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=PRIVATE)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True, info=PRIVATE)
+    name: Mapped[str] = mapped_column(String(100), info=PRIVATE)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, info=PRIVATE)
+    created_at: Mapped[datetime] = mapped_column(info=PRIVATE)
+    revoked_at: Mapped[datetime | None] = mapped_column(info=PRIVATE)
+
+    account: Mapped[Account] = relationship(back_populates="tokens")
+
+
+class AuditRecord(db.Model):
+    """Who did or tried what, when: every write and every refused write."""
+
+    __tablename__ = "audit_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=PRIVATE)
+    at: Mapped[datetime] = mapped_column(info=PRIVATE)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), info=PRIVATE)
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"), info=PRIVATE)
+    action: Mapped[str] = mapped_column(String(32), info=PRIVATE)
+    country: Mapped[str | None] = mapped_column(String(8), info=PRIVATE)
+    section: Mapped[str | None] = mapped_column(String(32), info=PRIVATE)
+    outcome: Mapped[str] = mapped_column(String(16), info=PRIVATE)  # "ok" or "refused"
+    status: Mapped[int] = mapped_column(info=PRIVATE)  # the HTTP status the surface answered
+    seq: Mapped[int | None] = mapped_column(info=PRIVATE)
+    detail: Mapped[str | None] = mapped_column(Text, info=PRIVATE)  # JSON
+    remote_addr: Mapped[str | None] = mapped_column(String(64), info=PRIVATE)
+
+
+class Setting(db.Model):
+    """Registry-wide facts such as whether demonstration data was loaded."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True, info=PUBLIC)
+    value: Mapped[str] = mapped_column(Text, info=PUBLIC)

@@ -1,0 +1,125 @@
+"""Shared fixtures: an application on a fresh database, clients, accounts with tokens.
+
+The suite runs on SQLite by default. With REGISTRY_TEST_DATABASE_URL set to a
+PostgreSQL URL it runs on PostgreSQL instead, each run in a database of its own.
+Tests that need something this machine may lack (PostgreSQL, Chromium) skip
+without it, unless REGISTRY_REQUIRE_ALL=1 (set by .ci/run) turns the skip into a
+failure.
+"""
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from registry import create_app
+from registry.extensions import db
+
+from . import factories
+
+REQUIRE_ALL = os.environ.get("REGISTRY_REQUIRE_ALL") == "1"
+POSTGRES_URL = os.environ.get("REGISTRY_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def need(reason: str):
+    """Skip for a missing facility, or fail when CI requires everything to run."""
+    if REQUIRE_ALL:
+        pytest.fail(f"{reason} (REGISTRY_REQUIRE_ALL=1 forbids skipping)")
+    pytest.skip(reason)
+
+
+def _postgres_reachable(url: str) -> bool:
+    try:
+        engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+class PostgresDatabases:
+    """Creates throw-away databases on the PostgreSQL server, and drops them at the end."""
+
+    def __init__(self, url: str):
+        self.admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        self.base = sa.engine.make_url(url)
+        self.created = []
+
+    def new(self) -> str:
+        name = f"registry_test_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return self.base.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self):
+        with self.admin.connect() as connection:
+            for name in self.created:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A factory of fresh PostgreSQL databases; skips where there is no server."""
+    if not _postgres_reachable(POSTGRES_URL):
+        need(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    databases = PostgresDatabases(POSTGRES_URL)
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def backend():
+    """Which database the suite runs on: 'sqlite' or 'postgresql'."""
+    return "postgresql" if os.environ.get("REGISTRY_TEST_DATABASE") == "postgresql" else "sqlite"
+
+
+@pytest.fixture
+def database_url(backend, tmp_path, request):
+    if backend == "postgresql":
+        return request.getfixturevalue("postgres").new()
+    return f"sqlite:///{tmp_path / 'registry.sqlite'}"
+
+
+def make_app(database_url: str, **settings):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret", **settings})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    return app
+
+
+@pytest.fixture
+def app(database_url):
+    app = make_app(database_url)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context, for calling services directly."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def authority(app):
+    """Make an authority account for a country, with a token: authority("FR") -> Authorization header."""
+    return factories.AuthorityFactory(app)
