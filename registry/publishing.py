@@ -224,6 +224,50 @@ def _confirm(actor: Actor, country: str, section: str, confirmed_at: datetime | 
     return row
 
 
+def restore(versions, confirmations=(), *, demo_note: str | None = None) -> int:
+    """Rebuild an empty registry from published history (an export bundle), exactly as published.
+
+    `versions` are `{"meta": …, "document": …}` in seq order, as in changes.jsonl;
+    `confirmations` are `(seq, confirmed_at)` pairs. Every link and hash is checked
+    before anything is kept: a bundle that does not verify leaves the database as it was.
+    Returns the number of versions restored.
+    """
+    from .models import Setting
+
+    with write_transaction() as session:
+        if session.scalar(select(Version.seq).limit(1)) is not None:
+            raise Conflict("The database already holds publications; restore only into an empty registry.")
+        previous_hash, documents, count = chain.GENESIS_HASH, {}, 0
+        for item in versions:
+            meta, document = item["meta"], item["document"]
+            fields = {**{name: meta[name] for name in chain.HASHED_FIELDS if name != "document"}, "document": document}
+            if meta["seq"] != count + 1 or meta["prev_hash"] != previous_hash or chain.version_hash(fields) != meta["hash"]:
+                raise Invalid(f"The history does not verify at seq {meta['seq']}: the bundle was altered or is incomplete.")
+            key = (meta["country"], meta["section"])
+            before = documents.get(key)
+            row = Version(
+                seq=meta["seq"], country=meta["country"], section=meta["section"], version=meta["version"],
+                published_at=datetime.strptime(meta["published_at"], "%Y-%m-%dT%H:%M:%SZ"),
+                published_by=meta["published_by"], account_id=None, withdrawn=meta["withdrawn"],
+                document=None if document is None else chain.canonical_json(document),
+                changes=chain.canonical_json(meta["changes"]), prev_hash=meta["prev_hash"], hash=meta["hash"],
+            )
+            touched = changes.describe(meta["section"], before, document).substances
+            row.substances = [VersionSubstance(substance=substance) for substance in sorted(touched)]
+            session.add(row)
+            documents[key] = document
+            previous_hash, count = meta["hash"], count + 1
+            if count % 1000 == 0:
+                session.flush()
+        session.flush()
+        for seq, confirmed_at in confirmations:
+            session.add(Confirmation(seq=seq, confirmed_at=confirmed_at, account_id=None))
+        if demo_note:
+            session.add(Setting(key="demo", value=demo_note))
+        session.add(_audit(Actor(None), "restore", None, None, "ok", 200, seq=count or None, detail={"versions": count}))
+    return count
+
+
 def _audit(actor: Actor, action: str, country: str, section: str, outcome: str, status: int,
            *, seq: int | None = None, detail: dict | None = None) -> AuditRecord:
     return AuditRecord(

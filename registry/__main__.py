@@ -1,0 +1,4 @@
+"""`python -m registry` is the `registry` command."""
+from .cli import main
+
+main()
