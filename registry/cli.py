@@ -26,6 +26,7 @@ def prepare_database() -> None:
     from . import reference
 
     upgrade()
+    reference.check()
     edition = reference.edition()
     click.echo(
         f"Database ready. Reference data: {len(reference.countries())} countries, "

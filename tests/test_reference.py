@@ -1,0 +1,275 @@
+"""The reference data: schedules, guideline amounts, countries, languages, Schengen."""
+import dataclasses
+import json
+import re
+import shutil
+
+import pytest
+
+from registry import reference
+
+SOURCE_MISPRINTS = [
+    re.compile("Meproamate"),
+    re.compile("Clorzepate"),
+    re.compile("Dextropropoxyphen(?!e)"),
+    re.compile("西洋"),  # 地西洋, 氟硝西洋, 劳拉西洋… for -西泮
+    re.compile("甲丙安酯"),
+]
+
+
+def classes_of(key):
+    return reference.substance(key).schedules
+
+
+def strings_outside_source_spelling(value):
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield name
+            if name != "source_spelling":
+                yield from strings_outside_source_spelling(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_outside_source_spelling(item)
+    elif isinstance(value, str):
+        yield value
+
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch):
+    """A writable copy of data/ that the loaders read instead of the real one."""
+    copy = tmp_path / "data"
+    shutil.copytree(reference.DATA_DIR, copy)
+    loaders = (reference._substance_file, reference._amount_file, reference._schengen)
+    for loader in loaders:
+        loader.cache_clear()
+    monkeypatch.setattr(reference, "DATA_DIR", copy)
+    yield copy
+    monkeypatch.undo()
+    for loader in loaders:
+        loader.cache_clear()
+
+
+def rewrite(path, change):
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def test_every_reference_file_loads_and_passes_its_checks():
+    reference.check()
+
+
+def test_schedule_counts_match_the_lists_as_amended_in_march_2025():
+    counts = {cls: 0 for cls in reference.SCHEDULE_CLASSES}
+    for item in reference.substances().values():
+        for cls in item.schedules:
+            counts[cls] += 1
+    assert counts == {
+        "1961-I": 138, "1961-II": 10, "1961-III": 0, "1961-IV": 18,
+        "1971-I": 33, "1971-II": 64, "1971-III": 9, "1971-IV": 69,
+    }
+    assert len(reference.substances()) == 323
+
+
+def test_schedule_classes_are_the_eight_of_the_contract():
+    assert reference.SCHEDULE_CLASSES == (
+        "1961-I", "1961-II", "1961-III", "1961-IV", "1971-I", "1971-II", "1971-III", "1971-IV")
+
+
+def test_keys_are_lower_case_words_joined_by_hyphens_and_ordered():
+    keys = list(reference.substances())
+    assert keys == sorted(keys)
+    for key, item in reference.substances().items():
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", key), key
+        assert item.key == key
+        assert item.names["en"]
+
+
+def test_every_1961_schedule_iv_drug_is_also_in_schedule_i_and_no_substance_is_a_schedule_iii_preparation():
+    for item in reference.substances().values():
+        if "1961-IV" in item.schedules:
+            assert "1961-I" in item.schedules, item.key
+        assert "1961-III" not in item.schedules, item.key
+
+
+def test_well_known_medicines_are_in_their_schedules():
+    assert classes_of("methylphenidate") == ("1971-II",)
+    assert classes_of("diazepam") == ("1971-IV",)
+    assert classes_of("heroin") == ("1961-I", "1961-IV")
+    assert classes_of("codeine") == ("1961-II",)
+    assert classes_of("buprenorphine") == ("1971-III",)
+    assert classes_of("dronabinol") == ("1971-II",)
+    assert classes_of("methadone") == ("1961-I",)
+    assert classes_of("gamma-hydroxybutyric-acid") == ("1971-II",)
+    assert classes_of("flunitrazepam") == ("1971-III",)
+
+
+def test_cannabis_left_schedule_iv_in_2020_but_stays_in_schedule_i():
+    assert "1961-I" in classes_of("cannabis")
+    assert "1961-IV" not in classes_of("cannabis")
+
+
+def test_recent_cnd_decisions_are_included():
+    assert classes_of("carfentanil") == ("1961-I", "1961-IV")
+    for key in ("isotonitazene", "butonitazene", "protonitazepyne", "n-desethyl-isotonitazene"):
+        assert classes_of(key) == ("1961-I",), key
+    assert classes_of("hexahydrocannabinol") == ("1971-II",)
+    assert classes_of("carisoprodol") == ("1971-IV",)
+    assert classes_of("bromazolam") == ("1971-IV",)
+
+
+def test_users_can_find_heroin_by_its_common_name():
+    heroin = reference.substance("heroin")
+    assert heroin.inn == "diamorphine"
+    assert ("substance", "heroin") in reference.search("Heroin")
+    assert ("substance", "heroin") in reference.search("diacetylmorphine")
+
+
+def test_names_fall_back_to_english_where_no_chinese_name_is_known():
+    assert reference.substance("diazepam").name("zh") == "地西泮"
+    assert reference.substance("methylphenidate").name("zh") == "哌甲酯"
+    assert reference.substance("mt-45").name("zh") == "MT-45"
+    assert reference.substance("morphine").name("fr") == "Morphine"
+
+
+def test_clorazepate_does_not_carry_the_chinese_name_of_chlordiazepoxide():
+    clorazepate = reference.substance("clorazepate").names.get("zh")
+    assert clorazepate not in ("氯氮䓬", "氯氮卓")
+    assert reference.substance("chlordiazepoxide").names["zh"] == "氯氮䓬"
+
+
+def test_annex_amounts_are_all_there_in_milligrams():
+    amounts = reference.guideline_amounts()
+    assert len([item for item in amounts if item.annex == "II"]) == 18
+    assert len([item for item in amounts if item.annex == "III"]) == 12
+    methylphenidate = reference.guideline_amount_for("methylphenidate", None)
+    assert (methylphenidate.annex, methylphenidate.amount_mg, methylphenidate.paragraph) == ("II", 2000, "¶26")
+    diazepam = reference.guideline_amount_for("diazepam", "tablet")
+    assert (diazepam.annex, diazepam.amount_mg, diazepam.paragraph) == ("III", 300, "¶27")
+    assert reference.guideline_amount_for("meprobamate", None).amount_mg == 40000
+    assert reference.guideline_amount_for("phenobarbital", None).note == "computed on two months of treatment"
+
+
+def test_fentanyl_patches_have_their_own_amount_and_other_forms_the_smaller_one():
+    assert reference.guideline_amount_for("fentanyl", "transdermal-patch").amount_mg == 100
+    assert reference.guideline_amount_for("fentanyl", "Transdermal patch").amount_mg == 100
+    assert reference.guideline_amount_for("fentanyl", "tablet").amount_mg == 20
+    assert reference.guideline_amount_for("fentanyl", None).amount_mg == 20
+    assert len(reference.guideline_amounts("fentanyl")) == 2
+
+
+def test_substances_outside_the_annexes_have_no_guideline_amount():
+    assert reference.guideline_amount_for("cocaine", None) is None
+    assert reference.guideline_amounts("cocaine") == ()
+
+
+def test_every_annex_substance_is_in_a_schedule_its_annex_covers():
+    for item in reference.guideline_amounts():
+        schedules = set(reference.substance(item.substance).schedules)
+        assert schedules & reference.ANNEX_CLASSES[item.annex], item
+
+
+def test_the_supply_rule_is_thirty_days():
+    rule = reference.supply_rule()
+    assert (rule["days"], rule["paragraph"]) == (30, "¶23")
+
+
+def test_misprints_of_the_source_appear_only_as_its_recorded_spelling():
+    for path in sorted(reference.DATA_DIR.iterdir()):
+        text = path.read_text(encoding="utf-8")
+        strings = strings_outside_source_spelling(json.loads(text)) if path.suffix == ".json" else [text]
+        for string in strings:
+            for misprint in SOURCE_MISPRINTS:
+                assert not misprint.search(string), f"{path.name}: {misprint.pattern} in {string!r}"
+    meprobamate = reference.guideline_amount_for("meprobamate", None)
+    assert "Meproamate" in meprobamate.source_spelling
+    assert reference.substance("meprobamate").inn == "meprobamate"
+
+
+def test_there_are_249_countries_with_english_and_chinese_names():
+    countries = reference.countries()
+    assert len(countries) == 249
+    assert list(countries) == sorted(countries)
+    assert reference.country("CN").name("zh") == "中国"
+    assert reference.country("FR").name("en") == "France"
+    assert reference.country("BO").name("en") == "Bolivia"
+    assert all(place.names.get("zh") for place in countries.values())
+
+
+def test_country_codes_are_exact_and_upper_case():
+    assert reference.country("cn") is None
+    assert reference.country("XX") is None
+    assert reference.country(None) is None
+
+
+def test_languages_are_lower_case_iso_639_1_codes():
+    assert reference.is_language("en")
+    assert reference.is_language("zh")
+    assert not reference.is_language("EN")
+    assert not reference.is_language("eng")
+    assert not reference.is_language("xx")
+
+
+def test_schengen_has_29_states_since_bulgaria_and_romania_joined_in_full():
+    states = reference.schengen_states()
+    assert len(states) == 29
+    assert {"BG", "RO", "HR", "CH", "NO", "IS", "LI"} <= states
+    assert not {"CY", "IE", "GB"} & states
+
+
+def test_edition_names_the_lists_and_the_iso_table_followed():
+    edition = reference.edition()
+    assert {"yellow_list", "green_list", "cnd_decisions_through", "iso3166"} <= set(edition)
+    assert edition["iso3166"].startswith("pycountry ")
+
+
+def test_search_finds_substances_and_countries_in_either_language():
+    assert ("substance", "fentanyl") in reference.search("FENTANYL")
+    assert ("substance", "amfetamine") in reference.search("amphetamine")
+    assert ("substance", "fentanyl") in reference.search("芬太尼", "zh")
+    assert ("country", "CN") in reference.search("中国", "zh")
+    assert ("country", "DE") in reference.search("germany")
+    assert reference.search("   ") == []
+
+
+def test_reference_objects_cannot_be_changed():
+    methadone = reference.substance("methadone")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        methadone.inn = "something else"
+    with pytest.raises(TypeError):
+        methadone.names["en"] = "something else"
+    with pytest.raises(TypeError):
+        reference.substances()["methadone"] = methadone
+    assert hash(methadone) == hash(reference.substance("methadone"))
+
+
+def test_an_annex_substance_missing_from_the_substances_is_refused(data_copy):
+    rewrite(data_copy / "guideline_amounts.json", lambda data: data["amounts"][0].update(substance="fentanil"))
+    with pytest.raises(reference.ReferenceDataError, match="fentanil"):
+        reference.guideline_amounts()
+
+
+def test_an_annex_amount_for_a_substance_of_another_schedule_is_refused(data_copy):
+    rewrite(data_copy / "guideline_amounts.json",
+            lambda data: data["amounts"].append({"substance": "cocaine", "annex": "III", "form": None,
+                                                 "amount_mg": 1, "paragraph": "¶27"}))
+    with pytest.raises(reference.ReferenceDataError, match="Annex III"):
+        reference.guideline_amounts()
+
+
+def test_a_key_that_is_not_lower_case_words_joined_by_hyphens_is_refused(data_copy):
+    rewrite(data_copy / "substances.json", lambda data: data["substances"][0].update(key="Bad Key"))
+    with pytest.raises(reference.ReferenceDataError, match="Bad Key"):
+        reference.substances()
+
+
+def test_a_repeated_key_is_refused(data_copy):
+    rewrite(data_copy / "substances.json", lambda data: data["substances"].append(data["substances"][0]))
+    with pytest.raises(reference.ReferenceDataError, match="twice"):
+        reference.substances()
+
+
+def test_an_unknown_schedule_class_is_refused(data_copy):
+    rewrite(data_copy / "substances.json", lambda data: data["substances"][0].update(schedules=["1988-I"]))
+    with pytest.raises(reference.ReferenceDataError, match="1988-I"):
+        reference.substances()
