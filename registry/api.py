@@ -4,7 +4,7 @@ import json
 from flask import current_app, jsonify, make_response, redirect, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from . import history, publishing, reference
@@ -18,6 +18,7 @@ blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Read and pub
 SECTION = 'any("requirements","authorities","import-bans"):section'
 CHANGES_PAGE_DEFAULT = 100
 CHANGES_PAGE_MAX = 1000
+MAX_SEQ = 2**31 - 1  # beyond any history; larger numbers would overflow the database's integers
 
 
 class Meta(Schema):
@@ -99,8 +100,8 @@ class Confirmed(Schema):
 
 
 class ChangesQuery(Schema):
-    after = fields.Integer(load_default=0, metadata={"description": "Only versions with a greater seq."})
-    limit = fields.Integer(load_default=CHANGES_PAGE_DEFAULT, metadata={"description": f"At most {CHANGES_PAGE_MAX}."})
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_SEQ), metadata={"description": "Only versions with a greater seq."})
+    limit = fields.Integer(load_default=CHANGES_PAGE_DEFAULT, validate=validate.Range(min=1, max=CHANGES_PAGE_MAX))
 
 
 DOCUMENT_BODY = {
@@ -290,7 +291,7 @@ class VersionsView(MethodView):
         return jsonify({"versions": [history.meta(row) for row in history.versions(country, section)]})
 
 
-@blp.route(f"/countries/<string:country>/<{SECTION}>/versions/<int:number>")
+@blp.route(f"/countries/<string:country>/<{SECTION}>/versions/<int(max=2147483647):number>")
 class VersionView(MethodView):
     @blp.response(200, VersionResource)
     def get(self, country, section, number):
@@ -311,8 +312,7 @@ class ChangesView(MethodView):
     @blp.response(200, Changes)
     def get(self, after, limit):
         """Every version in seq order, a page at a time: follow `next` until it is null."""
-        limit = max(1, min(limit, CHANGES_PAGE_MAX))
-        rows = history.changes_after(max(after, 0), limit)
+        rows = history.changes_after(after, limit)
         last = rows[-1].seq if rows else None
         more = len(rows) == limit
         return jsonify({

@@ -3,8 +3,8 @@
 Validation lives here and only here. The marshmallow schemas below check every
 document an authority submits; `validate(section, document)` returns the problems
 as a mapping from field path (``rules.0.documents.1``) to plain sentences. The
-document that is stored is the one submitted, unchanged: these schemas judge it,
-they do not rewrite it. The JSON Schemas in ``schemas/`` describe the same rules
+document that is stored is the one submitted: these schemas judge it, they do
+not rewrite it (only `normalized` writes whole numbers as integers). The JSON Schemas in ``schemas/`` describe the same rules
 and a test keeps the two in agreement.
 """
 import math
@@ -37,6 +37,7 @@ TEXT_MAX = 10_000  # characters in one language of a text people read
 URL_MAX = 2_000
 DAYS_MAX = 3_650  # ten years of supply is already far beyond any rule
 MG_MAX = 10_000_000  # 10 kg of active substance: anything above is a typing error
+MG_MIN = 0.001  # one microgram; also keeps every amount out of exponent notation when hashed
 
 PHONE = re.compile(r"^\+[1-9][0-9]{0,3}( ?[0-9]{1,14}){1,8}$")
 DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -129,8 +130,8 @@ class Amount(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ValidationError(f"Must be a number of milligrams, not {_show(value)}.")
-        if not 0 < value <= MG_MAX:
-            raise ValidationError(f"Must be more than 0 and at most {MG_MAX} mg; got {value}.")
+        if not MG_MIN <= value <= MG_MAX:
+            raise ValidationError(f"Must be at least {MG_MIN} and at most {MG_MAX} mg; got {value}.")
         return value
 
 
@@ -462,6 +463,21 @@ def validate_document(section: str, document) -> dict[str, list[str]]:
     except ValidationError as error:
         _flatten(error.messages, "", problems)
     return problems
+
+
+def normalized(value):
+    """The document with whole-number floats written as integers (1000.0 → 1000).
+
+    JSON does not tell 1000.0 from 1000, but canonical JSON text would; writing whole
+    numbers one way lets anyone, in any language, recompute the hash chain.
+    """
+    if isinstance(value, dict):
+        return {key: normalized(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [normalized(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _scan_strings(value, path: str, problems: dict) -> None:

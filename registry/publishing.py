@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from . import chain, changes, reference
 from .db import utcnow, write_transaction
-from .documents import SECTIONS, validate_document
+from .documents import SECTIONS, normalized, validate_document
 from .models import Account, AuditRecord, Confirmation, Version, VersionSubstance
 
 
@@ -170,6 +170,7 @@ def _publish(actor: Actor, country: str, section: str, document, precondition: P
         if problems:
             count = sum(len(messages) for messages in problems.values())
             raise Invalid(f"The {section} document is not valid: {count} problem{'s' if count > 1 else ''}. Nothing was stored.", problems)
+        document = normalized(document)
     with write_transaction() as session:
         current = _current(session, country, section)
         _check_precondition(current, precondition, withdrawing=withdrawing)

@@ -180,7 +180,11 @@ def test_changes_pages_by_seq_until_next_is_null(client, authority):
         url = page["next"]
     assert seen == [1, 2, 3, 4, 5, 6]
     assert client.get("/api/v1/changes?after=5").json["changes"][0]["meta"]["seq"] == 6
-    assert client.get("/api/v1/changes?after=abc").status_code == 422
+    for bad in ("after=abc", "after=-1", "after=99999999999999999999", "limit=0", "limit=5000"):
+        refused = client.get(f"/api/v1/changes?{bad}")
+        assert refused.status_code == 422
+        assert refused.json["errors"]
+    assert client.get("/api/v1/countries/FR/requirements/versions/99999999999999999999").status_code == 404
 
 
 def test_substances_name_the_countries_that_ban_them(client, authority):

@@ -42,7 +42,7 @@ BAD_DOCUMENTS = [
     ("requirements", R(rules=[rule(applies_to=["1961-V"])]), "rules.0.applies_to.0", "neither a schedule class"),
     ("requirements", R(rules=[rule(threshold="amount", threshold_mg=100)]), "rules.0.threshold", "only to substance keys"),
     ("requirements", R(rules=[rule(applies_to=["morphine"], threshold="amount")]), "rules.0.threshold_mg", "needs threshold_mg"),
-    ("requirements", R(rules=[rule(applies_to=["morphine"], threshold="amount", threshold_mg=-5)]), "rules.0.threshold_mg", "more than 0"),
+    ("requirements", R(rules=[rule(applies_to=["morphine"], threshold="amount", threshold_mg=-5)]), "rules.0.threshold_mg", "at least 0.001"),
     ("requirements", R(rules=[rule(threshold="days")]), "rules.0.threshold_days", "needs threshold_days"),
     ("requirements", R(rules=[rule(threshold_mg=10)]), "rules.0.threshold_mg", "only with threshold 'amount'"),
     ("requirements", R(rules=[rule(permit_lead_days=5)]), "rules.0.permit_lead_days", "import-permit"),
@@ -121,3 +121,11 @@ def test_every_problem_is_reported_at_once(ctx):
 def test_hostile_but_valid_text_is_accepted_as_is(ctx):
     text = "<script>alert('x')</script> \u202eRTL\u202c مرحبا 你好 Привет ¡Hola! & \"quotes\"\nnext line"
     assert validate_document("requirements", R(notes={"en": text, "ar": text, "zh": text, "ru": text, "es": text, "fr": text})) == {}
+
+
+def test_whole_numbers_are_stored_as_integers_so_any_language_hashes_alike(client, authority):
+    document = R(rules=[rule(applies_to=["morphine"], threshold="amount", threshold_mg=1000.0)], max_supply_days=30)
+    published = client.put("/api/v1/countries/FR/requirements", json=document, headers={**authority("FR"), "If-None-Match": "*"})
+    assert published.status_code == 201
+    stored = client.get("/api/v1/countries/FR/requirements").get_data(as_text=True)
+    assert '"threshold_mg":1000' in stored.replace(" ", "") and "1000.0" not in stored
