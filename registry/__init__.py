@@ -30,10 +30,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     api.init_app(app)
 
-    from . import api as api_surface, cli, errors, security
+    from . import api as api_surface, cli, errors, health, security
 
     with app.app_context():
         api_surface.register(api)
+    app.register_blueprint(health.blp)
     errors.register(app)
     security.register(app)
     cli.register(app)

@@ -3,6 +3,7 @@ from http import HTTPStatus
 
 from flask import jsonify, request
 from markupsafe import escape
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
@@ -11,7 +12,7 @@ from .publishing import PublishingError
 
 def wants_json() -> bool:
     """The API and machine-readable surfaces answer errors in JSON."""
-    return request.path.startswith(("/api/", "/exports/", "/schemas/")) and not request.path.endswith("/")
+    return request.path.startswith(("/api/", "/exports/", "/schemas/", "/healthz")) and not request.path.endswith("/")
 
 
 def error_response(status: int, message: str, errors: dict | None = None, headers=None):
@@ -49,6 +50,17 @@ def register(app) -> None:
             flat = {f"{location}.{name}": problems for location, fields in messages.items() for name, problems in fields.items()}
             return error_response(422, "The query arguments are not valid.", flat)
         return error_response(error.code or 500, error.description or HTTPStatus(error.code).phrase, headers=headers)
+
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(error: DBAPIError):
+        # A lost connection (a restarted or overloaded database) rolls the whole
+        # transaction back; the client may simply try again.
+        db.session.rollback()
+        if not error.connection_invalidated and not isinstance(error, OperationalError):
+            return unexpected(error)
+        app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, error.orig)
+        return error_response(503, "The database is unavailable for a moment; nothing was stored. Please try again.",
+                              headers={"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

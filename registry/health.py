@@ -1,0 +1,22 @@
+"""/healthz: whether this instance can serve, for load balancers and monitoring."""
+from flask import Blueprint, jsonify
+from sqlalchemy import text
+
+from . import __version__, history
+from .extensions import db
+
+blp = Blueprint("health", __name__)
+
+
+@blp.get("/healthz")
+def healthz():
+    """200 with the head of the chain when the database answers; 503 (via errors.py) when not."""
+    db.session.execute(text("SELECT 1"))
+    head = history.head()
+    response = jsonify({
+        "status": "ok",
+        "version": __version__,
+        "last_seq": head.seq if head else 0,
+    })
+    response.cache_control.no_store = True
+    return response
