@@ -18,6 +18,7 @@ from registry.extensions import db
 from . import factories
 
 REQUIRE_ALL = os.environ.get("REGISTRY_REQUIRE_ALL") == "1"
+RUN_SLOW = os.environ.get("REGISTRY_RUN_SLOW") == "1" or REQUIRE_ALL
 POSTGRES_URL = os.environ.get("REGISTRY_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -26,6 +27,16 @@ def need(reason: str):
     if REQUIRE_ALL:
         pytest.fail(f"{reason} (REGISTRY_REQUIRE_ALL=1 forbids skipping)")
     pytest.skip(reason)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slow tests (the load test) run in CI and on request (REGISTRY_RUN_SLOW=1), not in every local run."""
+    if RUN_SLOW:
+        return
+    deselected = [item for item in items if item.get_closest_marker("slow")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
 
 
 def _postgres_reachable(url: str) -> bool:
