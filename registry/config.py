@@ -11,6 +11,7 @@ def from_environment(instance_path: str) -> dict:
         "REGISTRY_BASE_URL": (os.environ.get("REGISTRY_BASE_URL") or "").rstrip("/") or None,
         "REGISTRY_TAG_AUTHORITY": os.environ.get("REGISTRY_TAG_AUTHORITY") or "registry.example,2026",
         "SESSION_COOKIE_SECURE": os.environ.get("REGISTRY_SECURE_COOKIES", "") == "1",
+        "REGISTRY_PROXY_HOPS": int(os.environ.get("REGISTRY_PROXY_HOPS") or 0),
     }
 
 
