@@ -1,7 +1,7 @@
 """The JSON API, /api/v1 (CONTRACT, "JSON API"). Views are thin: they read HTTP, call a service, answer."""
 import json
 
-from flask import current_app, jsonify, make_response, redirect, request, url_for
+from flask import current_app, jsonify, make_response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -19,6 +19,36 @@ SECTION = 'any("requirements","authorities","import-bans"):section'
 CHANGES_PAGE_DEFAULT = 100
 CHANGES_PAGE_MAX = 1000
 MAX_SEQ = 2**31 - 1  # beyond any history; larger numbers would overflow the database's integers
+
+
+class ErrorBody(Schema):
+    code = fields.Integer()
+    status = fields.String()
+    message = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+def answers(*statuses):
+    """Document the error (or redirect) answers an operation may give, with their JSON body."""
+    def decorate(view):
+        for status in statuses:
+            view = blp.alt_response(status, schema=ErrorBody, description=ANSWERS[status])(view)
+        return view
+    return decorate
+
+
+ANSWERS = {
+    301: "The country code was lower case: Location has the upper-case URL.",
+    400: "The body is not JSON.",
+    401: "No valid token.",
+    403: "Another country's notification.",
+    404: "Unknown country, section, version or substance, or nothing notified.",
+    409: "The section is withdrawn, or already withdrawn.",
+    412: "The If-Match ETag is not the current version's: nothing stored.",
+    413: "The body is over 1 MiB.",
+    422: "Not valid: errors by field path; nothing stored.",
+    428: "If-Match or If-None-Match: * is missing.",
+}
 
 
 class Meta(Schema):
@@ -89,6 +119,7 @@ class SubstanceResource(Schema):
 
 
 class SubstanceList(Schema):
+    edition = fields.Dict(keys=fields.String(), values=fields.String(), metadata={"description": "Which INCB lists the reference data follows."})
     substances = fields.List(fields.Nested(SubstanceResource))
 
 
@@ -117,12 +148,6 @@ WRITE_HEADERS = [
     {"in": "header", "name": "If-Match", "schema": {"type": "string"}, "description": "ETag of the current version (later versions, withdrawal)."},
     {"in": "header", "name": "If-None-Match", "schema": {"type": "string", "enum": ["*"]}, "description": "* for the first version."},
 ]
-WRITE_ERRORS = {status: {"description": text} for status, text in (
-    (400, "The body is not JSON."), (401, "No valid token."), (403, "Another country's notification."),
-    (404, "Unknown country or section."), (412, "The If-Match ETag is not the current version's: nothing stored."),
-    (413, "The body is over 1 MiB."), (422, "The document is not valid: errors by field path; nothing stored."),
-    (428, "If-Match or If-None-Match: * is missing."),
-)}
 SECURITY = [{"bearerAuth": []}]
 
 
@@ -138,7 +163,11 @@ def _upper_case_redirect(code: str):
     """301 to the upper-case URL for a lower-case code on a read (CONTRACT, "Identifiers")."""
     if code != code.upper() and reference.country(code.upper()) and request.method in ("GET", "HEAD"):
         args = {**request.view_args, "country": code.upper()}
-        return redirect(url_for(request.endpoint, **args, **request.args), 301)
+        location = url_for(request.endpoint, **args, **request.args)
+        response = jsonify({"code": 301, "status": "Moved Permanently", "message": f"Country codes are upper case: {location}"})
+        response.status_code = 301
+        response.headers["Location"] = location
+        return response
     return None
 
 
@@ -207,6 +236,7 @@ class CountriesView(MethodView):
 @blp.route("/countries/<string:country>")
 class CountryView(MethodView):
     @blp.response(200, CountryResource)
+    @answers(301, 404)
     def get(self, country):
         """A country's current state: all three sections."""
         moved = _upper_case_redirect(country)
@@ -224,7 +254,7 @@ class CountryView(MethodView):
 class SectionView(MethodView):
     @blp.response(200, VersionResource)
     @blp.alt_response(304, description="Not modified (If-None-Match matched).")
-    @blp.alt_response(404, description="The section was never notified.")
+    @answers(301, 404)
     def get(self, country, section):
         """The current version of a section, with its ETag."""
         moved = _upper_case_redirect(country)
@@ -240,9 +270,10 @@ class SectionView(MethodView):
             return response
         return _version_response(row)
 
-    @blp.doc(requestBody=DOCUMENT_BODY, parameters=WRITE_HEADERS, security=SECURITY, responses=WRITE_ERRORS)
+    @blp.doc(requestBody=DOCUMENT_BODY, parameters=WRITE_HEADERS, security=SECURITY)
     @blp.response(200, VersionResource, description="A later version was published.")
     @blp.alt_response(201, schema=VersionResource, description="The first version was published.")
+    @answers(400, 401, 403, 404, 412, 413, 422, 428)
     def put(self, country, section):
         """Publish a new version of a section."""
         actor = _actor()
@@ -254,8 +285,9 @@ class SectionView(MethodView):
         response.headers["Location"] = url_for("api.VersionView", country=country, section=section, number=row.version)
         return response
 
-    @blp.doc(parameters=WRITE_HEADERS[:1], security=SECURITY, responses=WRITE_ERRORS)
+    @blp.doc(parameters=WRITE_HEADERS[:1], security=SECURITY)
     @blp.response(200, VersionResource, description="The withdrawal, a new version whose document is null.")
+    @answers(401, 403, 404, 409, 412, 428)
     def delete(self, country, section):
         """Withdraw a section (a new version, document null); needs If-Match."""
         row = publishing.withdraw(_actor(), country, section, _precondition())
@@ -264,8 +296,9 @@ class SectionView(MethodView):
 
 @blp.route(f"/countries/<string:country>/<{SECTION}>/confirm")
 class ConfirmView(MethodView):
-    @blp.doc(security=SECURITY, responses={status: WRITE_ERRORS[status] for status in (401, 403, 404)})
+    @blp.doc(security=SECURITY)
     @blp.response(200, Confirmed)
+    @answers(401, 403, 404, 409)
     def post(self, country, section):
         """Confirm that the current version is still correct (updates last_confirmed, no new version)."""
         confirmation = publishing.confirm(_actor(), country, section)
@@ -282,6 +315,7 @@ class ConfirmView(MethodView):
 @blp.route(f"/countries/<string:country>/<{SECTION}>/versions")
 class VersionsView(MethodView):
     @blp.response(200, VersionList)
+    @answers(301, 404)
     def get(self, country, section):
         """Every version of a section, oldest first."""
         moved = _upper_case_redirect(country)
@@ -294,6 +328,7 @@ class VersionsView(MethodView):
 @blp.route(f"/countries/<string:country>/<{SECTION}>/versions/<int(max=2147483647):number>")
 class VersionView(MethodView):
     @blp.response(200, VersionResource)
+    @answers(301, 404)
     def get(self, country, section, number):
         """One version of a section."""
         moved = _upper_case_redirect(country)
@@ -310,6 +345,7 @@ class VersionView(MethodView):
 class ChangesView(MethodView):
     @blp.arguments(ChangesQuery, location="query", as_kwargs=True)
     @blp.response(200, Changes)
+    @answers(422)
     def get(self, after, limit):
         """Every version in seq order, a page at a time: follow `next` until it is null."""
         rows = history.changes_after(after, limit)
@@ -352,6 +388,7 @@ class SubstancesView(MethodView):
 @blp.route("/substances/<string:key>")
 class SubstanceView(MethodView):
     @blp.response(200, SubstanceResource)
+    @answers(404)
     def get(self, key):
         """One substance, with the countries that ban it."""
         substance = reference.substance(key)

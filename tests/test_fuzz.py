@@ -1,0 +1,24 @@
+"""Schemathesis against /api/v1/openapi.json, in process: no 5xx, every answer as described."""
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+
+from . import factories
+
+EXAMPLES_PER_OPERATION = 60
+
+
+def test_no_operation_answers_5xx_and_every_response_conforms_to_the_description(app, client, authority):
+    headers = authority(secretariat=True)
+    for section, build in factories.DOCUMENTS.items():  # real versions for reads and writes to meet
+        client.put(f"/api/v1/countries/FR/{section}", json=build(), headers={**headers, "If-None-Match": "*"})
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 10
+
+    for operation in operations:
+        @given(case=operation.as_strategy())
+        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def check(case):
+            case.call_and_validate(headers=headers)
+
+        check()
