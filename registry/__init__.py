@@ -31,18 +31,28 @@ def create_app(test_config: dict | None = None) -> Flask:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(uri)
 
-    from .extensions import api, db, migrate
+    from .extensions import api, csrf, db, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     api.init_app(app)
+    csrf.init_app(app)
 
-    from . import api as api_surface, cli, errors, health, security
+    from . import api as api_surface, cli, errors, feeds, health, security
 
     with app.app_context():
         api_surface.register(api)
     app.register_blueprint(health.blp)
+    feeds.register(app)
     errors.register(app)
     security.register(app)
     cli.register(app)
+
+    from . import console, exports_web, i18n, pages
+
+    csrf.exempt(api_surface.blp)
+    i18n.register(app)
+    pages.register(app)
+    console.register(app)
+    app.register_blueprint(exports_web.bp)
     return app

@@ -399,6 +399,7 @@ class SubstanceView(MethodView):
 
 def register(api) -> None:
     """Bind the API blueprint and describe the document schemas and the token scheme in OpenAPI."""
+    from . import check_api  # noqa: F401
     from . import documents
 
     for field_class, openapi in (

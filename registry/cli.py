@@ -1,5 +1,6 @@
 """The `registry` command (CONTRACT, "Command line")."""
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -15,7 +16,8 @@ def main():
 
 def register(app) -> None:
     """Put the registry's commands on the application's command line (and so on `registry`)."""
-    for command in (init_command, demo_command, serve_command, account_group, token_group, verify_command):
+    for command in (init_command, demo_command, serve_command, account_group, token_group, verify_command,
+                    export_command, restore_command):
         app.cli.add_command(command)
 
 
@@ -63,6 +65,11 @@ def demo_command():
         raise click.ClickException(str(refusal)) from None
 
 
+# waitress lets up to 16 MiB of a streamed response wait in memory per connection before it
+# pauses the application; 1 MiB keeps each changes.jsonl download small (docs/performance.md).
+STREAM_BUFFER_BYTES = 1024 * 1024
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
@@ -82,7 +89,8 @@ def serve_command(host, port, threads, demo):
         except DemoRefused as refusal:
             click.echo(f"Not loading demonstration data: {refusal}", err=True)
     click.echo(f"Serving the registry on http://{host}:{port}/ (Ctrl+C to stop).", err=True)
-    waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads, ident="registry")
+    waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads, ident="registry",
+                   outbuf_high_watermark=STREAM_BUFFER_BYTES)
 
 
 @click.group("account")
@@ -173,3 +181,45 @@ def verify_command():
         click.echo(f"The chain is broken at seq {seq} ({row.country} {row.section} version {row.version}): {reason}.", err=True)
         sys.exit(1)
     click.echo(f"The chain verifies: {count} versions.", err=True)
+
+
+@click.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Export the state at the end of that UTC day.")
+@with_appcontext
+def export_command(directory, as_of):
+    """Write the bundle's files (as in registry.zip) into DIRECTORY, in one consistent read."""
+    from . import exports
+    from .db import read_snapshot
+
+    try:
+        day = exports.parse_as_of(as_of) if as_of is not None else None
+    except exports.ExportError as refusal:
+        raise click.BadParameter(str(refusal), param_hint="--as-of") from None
+    with read_snapshot():
+        state = exports.read_state(day)
+        with click.progressbar(length=state.last_seq, label="Exporting versions", file=sys.stderr) as bar:
+            counts = exports.write_bundle(directory, state, progress=bar.update)
+    when = f"as of the end of {day} (UTC)" if day else "now"
+    click.echo(f"Exported {counts['versions']} versions and {counts['confirmations']} confirmations, the registry {when} "
+               f"(last seq {state.last_seq}), into {directory}.", err=True)
+
+
+@click.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(directory):
+    """Rebuild an empty database from an export bundle, once its checksums and hash chain verify."""
+    from . import exports, publishing
+
+    click.echo(f"Checking {directory}: SHA256SUMS, the hash chain, metadata.json…", err=True)
+    try:
+        bundle = exports.read_bundle(directory)
+    except exports.ExportError as refusal:
+        raise click.ClickException(f"Not restoring, the database is untouched: {refusal}") from None
+    prepare_database()
+    try:
+        count = publishing.restore(bundle.versions(), bundle.confirmations(), demo_note=bundle.demo_note)
+    except publishing.PublishingError as refusal:
+        raise click.ClickException(f"Not restoring, the database is untouched: {refusal.message}") from None
+    click.echo(f"Restored {count} versions (last seq {bundle.metadata['last_seq']}, hash {bundle.metadata['hash']}).", err=True)

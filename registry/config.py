@@ -26,5 +26,4 @@ DEFAULTS = {
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
-    "JSON_SORT_KEYS": False,
 }

@@ -78,6 +78,19 @@ def read_snapshot():
         session.rollback()
 
 
+@contextmanager
+def single_read():
+    """A connection for one read statement, outside the request's session.
+
+    On PostgreSQL it runs in autocommit: one statement is consistent by itself, and
+    the BEGIN and ROLLBACK round trips would cost more than the statement.
+    """
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
+
+
 def utcnow() -> datetime:
     """Now, in UTC, as a naive datetime to whole seconds (what the registry stores)."""
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)

@@ -139,7 +139,7 @@ class Day(fields.Field):
     """A real calendar date written YYYY-MM-DD."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not DATE.match(value):
+        if not isinstance(value, str) or not DATE.fullmatch(value):
             raise ValidationError(f"Must be a date written YYYY-MM-DD, not {_show(value)}.")
         try:
             date.fromisoformat(value)
@@ -209,7 +209,7 @@ class Phone(fields.Field):
     """A telephone number in international form: +, country code, digits and spaces."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not PHONE.match(value):
+        if not isinstance(value, str) or not PHONE.fullmatch(value):
             raise ValidationError(f"{_show(value)} is not in international form: '+', the country code, then digits and spaces, e.g. +33 1 55 87 30 00.")
         return value
 

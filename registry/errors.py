@@ -1,7 +1,7 @@
 """One place that turns refusals and HTTP errors into answers: JSON for the API, HTML for pages."""
 from http import HTTPStatus
 
-from flask import jsonify, request
+from flask import jsonify, make_response, render_template, request
 from markupsafe import escape
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -22,17 +22,25 @@ def error_response(status: int, message: str, errors: dict | None = None, header
             body["errors"] = errors
         response = jsonify(body)
     else:
-        from flask import make_response
-
-        phrase = HTTPStatus(status).phrase
-        response = make_response(
-            f"<!doctype html><html lang=en><meta charset=utf-8><title>{status} {escape(phrase)}</title>"
-            f"<h1>{status} {escape(phrase)}</h1><p>{escape(message)}</p><p><a href=\"/\">The registry</a></p></html>"
-        )
+        response = make_response(_error_page(status, message))
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def _error_page(status: int, message: str) -> str:
+    """The error page in the visitor's language; a bare page when even that cannot be built."""
+    from .i18n import error_text
+
+    try:
+        title, text = error_text(status, message)
+        return render_template("error.html", status=status, title=title, message=text)
+    except Exception:  # the database or a template may be what failed: still answer
+        db.session.rollback()
+        phrase = HTTPStatus(status).phrase
+        return (f"<!doctype html><html lang=en><meta charset=utf-8><title>{status} {escape(phrase)}</title>"
+                f"<h1>{status} {escape(phrase)}</h1><p>{escape(message)}</p><p><a href=\"/\">The registry</a></p></html>")
 
 
 def register(app) -> None:

@@ -2,6 +2,7 @@
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 
 # Named constraints keep migrations portable between SQLite and PostgreSQL.
@@ -15,6 +16,7 @@ NAMING = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate()
+csrf = CSRFProtect()  # every HTML form; the API authenticates with bearer tokens instead
 
 
 class RegistryApi(Api):

@@ -7,14 +7,15 @@ by field, so that changing a model cannot change the public format by accident.
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 
 from . import reference
-from .db import rfc3339
+from .db import rfc3339, single_read
 from .documents import SECTIONS
 from .extensions import db
-from .models import Confirmation, Setting, Version
+from .models import Confirmation, Setting, Version, VersionSubstance
 
 
 def meta(version: Version) -> dict:
@@ -87,11 +88,13 @@ def versions(country: str, section: str) -> list[Version]:
 
 
 def current_versions(*, country: str | None = None, section: str | None = None, until_seq: int | None = None,
-                     until: datetime | None = None) -> dict[tuple[str, str], Version]:
+                     until: datetime | None = None, countries=None) -> dict[tuple[str, str], Version]:
     """The newest version of every (country, section), optionally as it stood at a seq or moment."""
     newest = select(Version.country, Version.section, func.max(Version.version).label("version"))
     if country is not None:
         newest = newest.where(Version.country == country)
+    if countries is not None:
+        newest = newest.where(Version.country.in_(list(countries)))
     if section is not None:
         newest = newest.where(Version.section == section)
     if until_seq is not None:
@@ -108,14 +111,13 @@ def current_versions(*, country: str | None = None, section: str | None = None, 
     return {(row.country, row.section): row for row in rows}
 
 
-def last_confirmed(versions_: list[Version]) -> dict[int, datetime]:
-    """When each version was last confirmed (its publication counts as the first confirmation)."""
+def last_confirmed(versions_: list[Version], *, until: datetime | None = None) -> dict[int, datetime]:
+    """When each version was last confirmed (its publication counts as the first confirmation), as of `until`."""
     seqs = [row.seq for row in versions_]
-    latest = dict(
-        db.session.execute(
-            select(Confirmation.seq, func.max(Confirmation.confirmed_at)).where(Confirmation.seq.in_(seqs)).group_by(Confirmation.seq)
-        ).all()
-    ) if seqs else {}
+    query = select(Confirmation.seq, func.max(Confirmation.confirmed_at)).where(Confirmation.seq.in_(seqs))
+    if until is not None:
+        query = query.where(Confirmation.confirmed_at <= until)
+    latest = dict(db.session.execute(query.group_by(Confirmation.seq)).all()) if seqs else {}
     return {row.seq: max(row.published_at, latest.get(row.seq) or row.published_at) for row in versions_}
 
 
@@ -173,9 +175,16 @@ def all_versions(batch: int = 500):
         db.session.expunge_all()
 
 
-def head() -> Version | None:
-    """The version with the highest seq: the head of the chain."""
-    return db.session.scalar(select(Version).order_by(Version.seq.desc()).limit(1))
+def head(*, until: datetime | None = None) -> Version | None:
+    """The version with the highest seq (published by `until`): the head of the chain."""
+    query = select(Version).order_by(Version.seq.desc()).limit(1)
+    return db.session.scalar(query if until is None else query.where(Version.published_at <= until))
+
+
+def confirmations(*, until: datetime | None = None) -> list[tuple[int, datetime]]:
+    """Every confirmation (made by `until`) as (seq, confirmed_at), in that order; who confirmed stays private."""
+    query = select(Confirmation.seq, Confirmation.confirmed_at).order_by(Confirmation.seq, Confirmation.confirmed_at)
+    return [tuple(row) for row in db.session.execute(query if until is None else query.where(Confirmation.confirmed_at <= until))]
 
 
 def active_bans() -> dict[str, list[str]]:
@@ -192,3 +201,79 @@ def active_bans() -> dict[str, list[str]]:
 def is_demo() -> bool:
     """Whether demonstration data was loaded into this registry."""
     return db.session.get(Setting, "demo") is not None
+
+
+def demo_note() -> str | None:
+    """What the demonstration data is, when this registry holds it."""
+    setting = db.session.get(Setting, "demo")
+    return setting.value if setting is not None else None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Every version, or those of one country, of one section, or whose changes touch one substance."""
+
+    country: str | None = None
+    section: str | None = None
+    substance: str | None = None
+
+    @property
+    def criterion(self) -> tuple[str, object] | None:
+        """(field, value) of the one criterion set, or None for every version."""
+        return next(((name, getattr(self, name)) for name in ("country", "section", "substance") if getattr(self, name) is not None), None)
+
+    @property
+    def everything(self) -> bool:
+        return self.criterion is None
+
+    @property
+    def seq(self):
+        """The column to order by: for a substance, the one its index on (substance, seq) holds."""
+        return VersionSubstance.seq if self.substance is not None else Version.seq
+
+    def where(self, query):
+        """`query` (over versions) narrowed to this selection."""
+        if self.country is not None:
+            query = query.where(Version.country == self.country)
+        if self.section is not None:
+            query = query.where(Version.section == self.section)
+        if self.substance is not None:
+            query = query.join(VersionSubstance, VersionSubstance.seq == Version.seq).where(VersionSubstance.substance == self.substance)
+        return query
+
+
+def selection_head(selection: Selection):
+    """The newest version of a selection as a row (seq, hash, published_at), or None.
+
+    One indexed query, built once per kind of selection and run outside the ORM
+    session (db.single_read): it is all that polling a feed costs.
+    """
+    name, value = selection.criterion or (None, None)
+    with single_read() as connection:
+        return connection.execute(_head_query(name), {"value": value} if name else {}).first()
+
+
+@lru_cache(maxsize=None)
+def _head_query(criterion: str | None):
+    template = Selection(**{criterion: bindparam("value")}) if criterion else Selection()
+    return template.where(select(Version.seq, Version.hash, Version.published_at)).order_by(template.seq.desc()).limit(1)
+
+
+def selection_count(selection: Selection, until_seq: int) -> int:
+    """How many versions of a selection have a seq up to `until_seq`."""
+    if selection.everything:
+        return until_seq  # seq numbers every version, without gaps
+    return db.session.scalar(selection.where(select(func.count()).select_from(Version)).where(selection.seq <= until_seq))
+
+
+def selection_newest(selection: Selection, count: int, until_seq: int) -> list[Version]:
+    """The newest `count` versions of a selection with a seq up to `until_seq`, in seq order."""
+    query = selection.where(select(Version)).where(selection.seq <= until_seq).order_by(selection.seq.desc()).limit(count)
+    return list(reversed(db.session.scalars(query).all()))
+
+
+def selection_range(selection: Selection, first: int, count: int) -> list[Version]:
+    """The versions at positions first … first+count-1 (from 1) of a selection, in seq order."""
+    if selection.everything:
+        return list(db.session.scalars(select(Version).where(Version.seq.between(first, first + count - 1)).order_by(Version.seq)))
+    return list(db.session.scalars(selection.where(select(Version)).order_by(selection.seq).offset(first - 1).limit(count)))

@@ -129,3 +129,34 @@ class Setting(db.Model):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True, info=PUBLIC)
     value: Mapped[str] = mapped_column(Text, info=PUBLIC)
+
+
+class FeedArchive(db.Model):
+    """A full archive document of an Atom feed, rendered once (see registry/feed_archive.py)."""
+
+    __tablename__ = "feed_archives"
+
+    feed: Mapped[str] = mapped_column(String(120), primary_key=True, info=PUBLIC)  # e.g. "countries/FR"
+    page: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, info=PUBLIC)
+    variant: Mapped[str] = mapped_column(String(64), primary_key=True, info=PUBLIC)  # digest of the rendering's settings
+    last_seq: Mapped[int] = mapped_column(info=PUBLIC)
+    last_hash: Mapped[str] = mapped_column(String(64), info=PUBLIC)
+    document: Mapped[str] = mapped_column(Text, info=PUBLIC)  # the Atom XML, as served
+
+
+class SignInAttempt(db.Model):
+    """A failed console sign-in, kept for the throttling window (see registry/sign_in.py)."""
+
+    __tablename__ = "sign_in_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=PRIVATE)
+    at: Mapped[datetime] = mapped_column(index=True, info=PRIVATE)
+    email_hash: Mapped[str] = mapped_column(String(64), index=True, info=PRIVATE)  # SHA-256 of the normalized e-mail
+    remote_addr: Mapped[str] = mapped_column(String(64), index=True, info=PRIVATE)
+
+
+# The feeds of one country, section or substance find its newest publications, and count
+# them, without reading every version.
+Index("ix_versions_country_seq", Version.country, Version.seq)
+Index("ix_versions_section_seq", Version.section, Version.seq)
+Index("ix_version_substances_substance_seq", VersionSubstance.substance, VersionSubstance.seq)

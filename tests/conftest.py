@@ -1,7 +1,8 @@
 """Shared fixtures: an application on a fresh database, clients, accounts with tokens.
 
-The suite runs on SQLite by default. With REGISTRY_TEST_DATABASE_URL set to a
-PostgreSQL URL it runs on PostgreSQL instead, each run in a database of its own.
+The suite runs on SQLite by default. With REGISTRY_TEST_DATABASE=postgresql it
+runs on the PostgreSQL server at REGISTRY_POSTGRES_URL instead, each test in a
+database of its own.
 Tests that need something this machine may lack (PostgreSQL, Chromium) skip
 without it, unless REGISTRY_REQUIRE_ALL=1 (set by .ci/run) turns the skip into a
 failure.

@@ -61,6 +61,7 @@ BAD_DOCUMENTS = [
     ("requirements", R(supply_exceptions=[{"substances": ["unobtainium"], "max_supply_days": 90}]), "supply_exceptions.0.substances.0", "not a known substance"),
     ("requirements", R(legal_basis=[{"title": "Decree", "url": "javascript:alert(1)"}]), "legal_basis.0.url", "http"),
     ("authorities", A(authorities=[authority(phone="01 55 87 30 00")]), "authorities.0.phone", "international form"),
+    ("authorities", A(authorities=[authority(phone="+33 1 55 87 30 00\n")]), "authorities.0.phone", "international form"),
     ("authorities", A(authorities=[authority(email="not-an-address")]), "authorities.0.email", "e-mail"),
     ("authorities", A(authorities=[authority(roles=["permits", "catering"])]), "authorities.0.roles.1", "not a role"),
     ("authorities", A(authorities=[authority(address={"lines": ["1 rue"], "city": "Paris", "country": "FX"})]), "authorities.0.address.country", "ISO 3166-1"),

@@ -1,0 +1,279 @@
+"""Languages of the pages: English and Chinese, chosen by ?lang=, a cookie, or Accept-Language.
+
+Every string a page shows goes through Flask-Babel. The catalogues are the
+``translations/*/LC_MESSAGES/messages.po`` files themselves: each is compiled in
+memory the first time a process needs it, so a fresh clone, an editable install
+and a wheel all serve current translations with no build step to forget, and no
+compiled binary is ever committed (docs/web.md, "Translations").
+
+The names of the contract's codes (document kinds, schedule classes, roles…) are
+here too, so that every surface says them the same way in both languages.
+"""
+import io
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlencode
+
+from babel import Locale, support
+from babel.lists import format_list
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import request
+from flask_babel import Babel, Domain, format_date, format_datetime, format_decimal, get_locale, lazy_gettext as _l
+from markupsafe import Markup
+from werkzeug.utils import cached_property
+
+from . import reference
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+LANGUAGES = ("en", "zh")
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
+# BCP 47 tags for <html lang>: the Chinese catalogue is written in simplified characters.
+HTML_LANG = {"en": "en", "zh": "zh-Hans"}
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600  # 1 year, in seconds
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> support.NullTranslations:
+    """The compiled catalogue of a language (fuzzy entries left out); empty for English."""
+    source = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
+    if not source.is_file():
+        return support.NullTranslations()
+    with source.open("rb") as stream:
+        messages = read_po(stream, locale=lang)
+    compiled = io.BytesIO()
+    write_mo(compiled, messages, use_fuzzy=False)
+    compiled.seek(0)
+    return support.Translations(compiled)
+
+
+class _CompiledCatalogs(Domain):
+    """Flask-Babel's message domain, fed from the catalogues compiled in memory."""
+
+    def get_translations(self):
+        locale = get_locale()
+        return catalog(locale.language) if locale is not None else support.NullTranslations()
+
+
+class _Babel(Babel):
+    @cached_property
+    def domain_instance(self):
+        return _CompiledCatalogs()
+
+
+def select_language() -> str:
+    """?lang= first, then the language the visitor chose before (cookie), then Accept-Language."""
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    kept = request.cookies.get(COOKIE)
+    if kept in LANGUAGES:
+        return kept
+    return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def language() -> str:
+    """The language of the page being built: 'en' or 'zh'."""
+    locale = get_locale()
+    return locale.language if locale is not None and locale.language in LANGUAGES else "en"
+
+
+def switch_url(lang: str) -> str:
+    """This page's address in another language."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [lang]
+    return f"{request.path}?{urlencode(args, doseq=True)}"
+
+
+# -- the contract's codes in words -------------------------------------------------------
+
+SECTION_NAMES = {
+    "requirements": _l("Documentary requirements"),
+    "authorities": _l("Issuing authorities"),
+    "import-bans": _l("Import bans (article 13)"),
+}
+DOCUMENT_KINDS = {
+    "prescription": _l("a prescription"),
+    "physician-letter": _l("a letter from the treating physician"),
+    "certificate": _l("a certificate from the authority of the country of departure (Annex I)"),
+    "import-permit": _l("an import permit issued in advance by this country"),
+    "schengen-certificate": _l("a Schengen certificate"),
+    "customs-declaration": _l("a customs declaration"),
+}
+SCHEDULE_CLASSES = {
+    "1961-I": _l("narcotic drugs in Schedule I (1961)"),
+    "1961-II": _l("narcotic drugs in Schedule II (1961)"),
+    "1961-III": _l("preparations in Schedule III (1961)"),
+    "1961-IV": _l("narcotic drugs in Schedule IV (1961)"),
+    "1971-I": _l("psychotropic substances in Schedule I (1971)"),
+    "1971-II": _l("psychotropic substances in Schedule II (1971)"),
+    "1971-III": _l("psychotropic substances in Schedule III (1971)"),
+    "1971-IV": _l("psychotropic substances in Schedule IV (1971)"),
+}
+SCHEDULE_SHORT = {
+    code: label for code, label in zip(reference.SCHEDULE_CLASSES, (
+        _l("1961 Schedule I"), _l("1961 Schedule II"), _l("1961 Schedule III"), _l("1961 Schedule IV"),
+        _l("1971 Schedule I"), _l("1971 Schedule II"), _l("1971 Schedule III"), _l("1971 Schedule IV"),
+    ))
+}
+TRAVELLERS_ALLOWED = {
+    "yes": _l("Travellers may bring medicines containing controlled substances for their own treatment."),
+    "restricted": _l("Travellers may bring such medicines only under restrictions."),
+    "no": _l("Travellers generally may not bring such medicines."),
+}
+TRANSIT = {
+    "same-as-entry": _l("Travellers in transit need the same documents as for entry."),
+    "not-required": _l("Travellers in transit need no documents."),
+    "own-rules": _l("Transit has rules of its own:"),
+}
+ROLES = {
+    "permits": _l("issues import permits to incoming travellers"),
+    "certificates": _l("issues certificates to residents who travel"),
+    "competent-authority": _l("competent authority"),
+    "enquiries": _l("answers enquiries"),
+    "exceptions": _l("grants exceptions"),
+}
+THRESHOLDS = {
+    "always": _l("always"),
+    "guideline": _l("above the guideline amount (Annex II/III)"),
+    "amount": _l("above a set amount"),
+    "days": _l("above a number of days of supply"),
+}
+TRAVELLERS_CHOICES = {"yes": _l("yes"), "restricted": _l("restricted"), "no": _l("no")}
+TRANSIT_CHOICES = {
+    "same-as-entry": _l("same documents as for entry"),
+    "not-required": _l("no documents needed"),
+    "own-rules": _l("rules of its own (describe them)"),
+}
+ERROR_TITLES = {
+    400: _l("The request could not be understood"),
+    403: _l("Not allowed"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    409: _l("Conflict"),
+    412: _l("Someone else published meanwhile"),
+    413: _l("Too large"),
+    422: _l("Not valid"),
+    429: _l("Too many attempts"),
+    500: _l("Something went wrong on our side"),
+    503: _l("Temporarily unavailable"),
+}
+ERROR_HELP = {
+    404: _l("There is nothing at this address. Countries are at /countries/ followed by their two-letter code (for example /countries/FR); substances at /substances/ followed by their name."),
+    500: _l("The error was recorded. Please try again in a moment."),
+}
+
+
+def country_name(code: str) -> str:
+    """A country's name in the page's language (pycountry's translation), or its code."""
+    found = reference.country(code)
+    return found.name(language()) if found else code
+
+
+def substance_name(key: str) -> str:
+    found = reference.substance(key)
+    return found.name(language()) if found else key
+
+
+def applies_to_name(item: str) -> str:
+    """A rule's `applies_to` entry: a schedule class or a substance, in words."""
+    return str(SCHEDULE_CLASSES[item]) if item in SCHEDULE_CLASSES else substance_name(item)
+
+
+def language_name(code: str) -> str:
+    return Locale.parse(language()).languages.get(code, code)
+
+
+def language_list(codes) -> str:
+    """Language names as a list in the page's language: "French, English and Spanish", "法语、英语和西班牙语"."""
+    return format_list([language_name(code) for code in codes], locale=language())
+
+
+def pick(text: dict | None) -> tuple[str, str] | None:
+    """From a text in several languages, the one to show: the page's language, else English, else the first."""
+    if not text:
+        return None
+    for lang in (language(), "en", sorted(text)[0]):
+        if lang in text:
+            return lang, text[lang]
+    return None
+
+
+def day(value: str | date | None) -> str:
+    """A YYYY-MM-DD date, written the way the page's language writes dates."""
+    if not value:
+        return ""
+    return format_date(date.fromisoformat(value) if isinstance(value, str) else value, "long")
+
+
+def moment(value: datetime) -> str:
+    """A stored UTC moment, with its time zone said."""
+    return format_datetime(value, "long" if language() == "zh" else "d MMMM y, HH:mm") + (" UTC" if language() == "en" else "")
+
+
+def milligrams(value) -> str:
+    return format_decimal(value) + " mg"
+
+
+def lines(text: str) -> Markup:
+    """Text that may hold line breaks, escaped, with the breaks kept."""
+    return Markup("<br>").join(text.split("\n"))
+
+
+def error_text(status: int, message: str | None) -> tuple[str, str | None]:
+    """The title and the explanation of an error page, in the page's language."""
+    from werkzeug.exceptions import default_exceptions
+
+    title = str(ERROR_TITLES.get(status, status))
+    generic = default_exceptions.get(status)
+    if generic is not None and message == generic.description:
+        # Werkzeug's stock English sentence: say it in the page's language instead.
+        return title, str(ERROR_HELP[status]) if status in ERROR_HELP else None
+    return title, message
+
+
+def register(app) -> None:
+    """Bind Flask-Babel, remember an explicit language choice, and give templates the helpers."""
+    _Babel(app, locale_selector=select_language)
+
+    @app.after_request
+    def remember_language(response):
+        asked = request.args.get("lang")
+        if asked in LANGUAGES and request.cookies.get(COOKIE) != asked:
+            response.set_cookie(COOKIE, asked, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True,
+                                secure=app.config.get("SESSION_COOKIE_SECURE", False))
+        if response.mimetype == "text/html":
+            response.vary.update(("Accept-Language", "Cookie"))
+        return response
+
+    @app.context_processor
+    def words():
+        lang = language()
+        return {
+            "lang": lang,
+            "html_lang": HTML_LANG[lang],
+            "languages": LANGUAGE_NAMES,
+            "switch_url": switch_url,
+            "country_name": country_name,
+            "substance_name": substance_name,
+            "applies_to_name": applies_to_name,
+            "language_name": language_name,
+            "language_list": language_list,
+            "pick": pick,
+            "day": day,
+            "moment": moment,
+            "milligrams": milligrams,
+            "lines": lines,
+            "SECTION_NAMES": SECTION_NAMES,
+            "DOCUMENT_KINDS": DOCUMENT_KINDS,
+            "SCHEDULE_CLASSES": SCHEDULE_CLASSES,
+            "SCHEDULE_SHORT": SCHEDULE_SHORT,
+            "TRAVELLERS_ALLOWED": TRAVELLERS_ALLOWED,
+            "TRANSIT": TRANSIT,
+            "ROLES": ROLES,
+            "THRESHOLDS": THRESHOLDS,
+            "TRAVELLERS_CHOICES": TRAVELLERS_CHOICES,
+            "TRANSIT_CHOICES": TRANSIT_CHOICES,
+        }

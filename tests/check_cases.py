@@ -1,0 +1,221 @@
+"""The traveller check's table of cases: every rule with its paragraph, in both directions.
+
+Shared by tests/test_check.py (the rules module) and tests/test_check_api.py (the
+same cases published and asked through the API, which must answer identically).
+Each case publishes some sections, in order, and names what one item must get in
+one country: its verdict, its documents, and the reason (code, source) that says why.
+"""
+from dataclasses import dataclass
+
+from registry import check
+
+from . import factories
+
+NOWHERE = "NZ"  # a country that notified nothing in these cases
+
+
+def item(substance: str, amount_mg, **fields) -> dict:
+    return {"substance": substance, "amount_mg": amount_mg, **fields}
+
+
+def trip(*items: dict, destination: str = NOWHERE, **fields) -> dict:
+    return {"destination": destination, "items": list(items), **fields}
+
+
+def rule(applies_to, documents, threshold: str = "always", **fields) -> dict:
+    return {"applies_to": list(applies_to), "documents": list(documents), "threshold": threshold, **fields}
+
+
+def requirements(*rules: dict, **fields) -> dict:
+    """A country's requirements with only these rules and no supply exceptions, unless given."""
+    return factories.requirements(rules=list(rules), supply_exceptions=fields.pop("supply_exceptions", []), **fields)
+
+
+def authorities(country: str, *roles_per_office: list[str]) -> dict:
+    offices = []
+    for number, roles in enumerate(roles_per_office, 1):
+        office = factories.authorities()["authorities"][0]
+        office.update(roles=roles, name=f"Office {number} of {country}")
+        office["address"]["country"] = country
+        offices.append(office)
+    return factories.authorities(authorities=offices)
+
+
+def bans(*entries: dict) -> dict:
+    return factories.import_bans(bans=list(entries))
+
+
+def ban(substance: str, *, special_licence: bool = False, region=None) -> dict:
+    return {"substance": substance, "since": "2019-05-01", "region": region, "special_licence": special_licence, "reference": "NAR/CL.4/2019"}
+
+
+@dataclass(frozen=True)
+class Case:
+    """A trip, what was published before it (country, section, document; None withdraws), and what one item gets."""
+
+    id: str
+    trip: dict
+    verdict: str
+    documents: tuple[str, ...]
+    reason: tuple[str, str]
+    published: tuple[tuple[str, str, dict | None], ...] = ()
+    country: str | None = None  # the country whose item is examined; the destination by default
+    item: int = 0
+
+    @property
+    def where(self) -> str:
+        return self.country or self.trip["destination"]
+
+
+NONE, DOCS, NO = "no-documents-required", "documents-required", "prohibited"
+RX, CERT, PERMIT, LETTER, SCHENGEN = "prescription", "certificate", "import-permit", "physician-letter", "schengen-certificate"
+
+FR_CERTIFICATE = ("FR", "requirements", requirements(rule(["1971-II"], [CERT], "guideline")))
+DE_OFFICES = ("DE", "authorities", authorities("DE", ["certificates"], ["enquiries"]))
+
+CASES = [
+    # -- guideline defaults, where the country notified nothing --------------------------------------
+    Case("annex-ii-at-the-amount-needs-no-certificate", trip(item("methylphenidate", 2000)), DOCS, (RX,), ("annex-ii-within", "guidelines ¶26")),
+    Case("annex-ii-just-above-needs-a-certificate", trip(item("methylphenidate", 2000.5)), DOCS, (RX, CERT), ("annex-ii-above", "guidelines ¶26")),
+    Case("fentanyl-patches-at-100-mg", trip(item("fentanyl", 100, form="transdermal-patch")), DOCS, (RX,), ("annex-ii-within", "guidelines ¶26")),
+    Case("fentanyl-patches-above-100-mg", trip(item("fentanyl", 101, form="transdermal-patch")), DOCS, (RX, CERT), ("annex-ii-above", "guidelines ¶26")),
+    Case("fentanyl-tablets-at-20-mg", trip(item("fentanyl", 20, form="tablet")), DOCS, (RX,), ("annex-ii-within", "guidelines ¶26")),
+    Case("fentanyl-tablets-above-20-mg", trip(item("fentanyl", 21, form="tablet")), DOCS, (RX, CERT), ("annex-ii-above", "guidelines ¶26")),
+    Case("fentanyl-of-unnamed-form-counts-as-other-forms", trip(item("fentanyl", 21)), DOCS, (RX, CERT), ("annex-ii-above", "guidelines ¶26")),
+    Case("narcotic-without-annex-amount-needs-a-prescription", trip(item("sufentanil", 5)), DOCS, (RX,), ("annex-ii-none", "guidelines ¶26")),
+    Case("narcotic-needs-a-prescription", trip(item("morphine", 100)), DOCS, (RX,), ("prescription-default", "guidelines ¶16")),
+    Case("annex-iii-at-the-amount-needs-nothing", trip(item("diazepam", 300)), NONE, (), ("annex-iii-within", "guidelines ¶27")),
+    Case("annex-iii-just-above-needs-a-prescription", trip(item("diazepam", 300.5)), DOCS, (RX,), ("annex-iii-above", "guidelines ¶27")),
+    Case("schedule-iv-without-annex-amount-needs-a-prescription", trip(item("alprazolam", 10)), DOCS, (RX,), ("annex-iii-none", "guidelines ¶27")),
+    Case("schedule-iv-of-1961-is-prohibited", trip(item("heroin", 100)), NO, (), ("schedule-1961-iv", "guidelines ¶28")),
+    Case("schedule-i-of-1971-is-prohibited", trip(item("lysergide", 1)), NO, (), ("schedule-1971-i", "1971 Convention, article 7")),
+    Case("schedule-iii-preparation-needs-nothing", trip(item("codeine", 600, preparation_class="1961-III")), NONE, (), ("preparation-1961-iii", "guidelines ¶29")),
+    Case("schedule-iii-claimed-for-a-psychotropic-is-not-exempted", trip(item("diazepam", 400, preparation_class="1961-III")), DOCS, (RX,),
+         ("preparation-not-exempted", "1961 Convention, Schedule III")),
+    Case("schedule-iii-claimed-for-a-schedule-iv-drug-is-not-exempted", trip(item("heroin", 10, preparation_class="1961-III")), NO, (),
+         ("preparation-not-exempted", "1961 Convention, Schedule III")),
+    Case("two-medicines-of-one-substance-count-together", trip(item("fentanyl", 60, form="transdermal-patch"), item("fentanyl", 15, form="tablet")),
+         DOCS, (RX, CERT), ("amount-total", "guidelines ¶24"), item=1),
+    Case("the-total-stays-within-the-patch-amount", trip(item("fentanyl", 60, form="transdermal-patch"), item("fentanyl", 15, form="tablet")),
+         DOCS, (RX,), ("annex-ii-within", "guidelines ¶26")),
+    Case("twenty-unit-doses-need-no-prescription", trip(item("methylphenidate", 200, unit_doses=20)), NONE, (), ("retail-package", "guidelines ¶30")),
+    Case("twenty-one-unit-doses-need-the-prescription", trip(item("methylphenidate", 210, unit_doses=21)), DOCS, (RX,), ("retail-package-above", "guidelines ¶30")),
+    Case("thirty-days-is-an-adequate-supply", trip(item("morphine", 100), days=30), DOCS, (RX,), ("supply-within-guideline", "guidelines ¶23")),
+    Case("thirty-one-days-points-to-continuity", trip(item("morphine", 100), days=31), DOCS, (RX,), ("supply-above-guideline", "guidelines ¶23")),
+    Case("a-country-without-notification-gets-the-defaults", trip(item("morphine", 100)), DOCS, (RX,), ("no-notification", "guidelines ¶23–30")),
+    # -- a country's rules, each threshold kind both ways -----------------------------------------------------
+    Case("rule-always", trip(item("morphine", 10), destination="FR"), DOCS, (RX, PERMIT), ("rule-always", "FR requirements version 1"),
+         (("FR", "requirements", requirements(rule(["1961-I"], [RX, PERMIT], permit_lead_days=14))),)),
+    Case("rule-always-gives-the-permit-lead-time", trip(item("morphine", 10), destination="FR"), DOCS, (RX, PERMIT), ("permit-lead-time", "FR requirements version 1"),
+         (("FR", "requirements", requirements(rule(["1961-I"], [RX, PERMIT], permit_lead_days=14))),)),
+    Case("rule-guideline-at-the-amount", trip(item("methylphenidate", 2000), destination="FR"), NONE, (), ("rule-guideline-within", "FR requirements version 1"), (FR_CERTIFICATE,)),
+    Case("rule-guideline-just-above", trip(item("methylphenidate", 2001), destination="FR"), DOCS, (CERT,), ("rule-guideline-above", "FR requirements version 1"), (FR_CERTIFICATE,)),
+    Case("rule-guideline-without-amount-asks-the-documents", trip(item("dexamfetamine", 100), destination="FR"), DOCS, (CERT,), ("rule-guideline-no-amount", "FR requirements version 1"), (FR_CERTIFICATE,)),
+    Case("rule-amount-at-the-threshold", trip(item("methylphenidate", 1000), destination="FR"), NONE, (), ("rule-amount-within", "FR requirements version 1"),
+         (("FR", "requirements", requirements(rule(["methylphenidate"], [LETTER], "amount", threshold_mg=1000))),)),
+    Case("rule-amount-just-above", trip(item("methylphenidate", 1000.5), destination="FR"), DOCS, (LETTER,), ("rule-amount-above", "FR requirements version 1"),
+         (("FR", "requirements", requirements(rule(["methylphenidate"], [LETTER], "amount", threshold_mg=1000))),)),
+    Case("rule-days-at-the-threshold", trip(item("diazepam", 10), destination="FR", days=30), NONE, (), ("rule-days-within", "FR requirements version 1"),
+         (("FR", "requirements", requirements(rule(["1971-IV"], [RX], "days", threshold_days=30))),)),
+    Case("rule-days-just-above", trip(item("diazepam", 10), destination="FR", days=31), DOCS, (RX,), ("rule-days-above", "FR requirements version 1"),
+         (("FR", "requirements", requirements(rule(["1971-IV"], [RX], "days", threshold_days=30))),)),
+    Case("rule-days-without-a-length-of-stay-asks-the-documents", trip(item("diazepam", 10), destination="FR"), DOCS, (RX,), ("rule-days-unknown", "FR requirements version 1"),
+         (("FR", "requirements", requirements(rule(["1971-IV"], [RX], "days", threshold_days=30))),)),
+    Case("rules-that-do-not-name-the-class-leave-the-defaults", trip(item("diazepam", 400), destination="FR"), DOCS, (RX,), ("rules-not-covering", "FR requirements version 1"),
+         (("FR", "requirements", requirements(rule(["1961-I"], [RX, PERMIT]))),)),
+    Case("withdrawn-requirements-leave-the-defaults", trip(item("diazepam", 400), destination="FR"), DOCS, (RX,), ("requirements-withdrawn", "FR requirements version 2"),
+         (("FR", "requirements", requirements(rule(["1971-IV"], [LETTER]))), ("FR", "requirements", None))),
+    Case("naming-1961-i-does-not-admit-1961-iv", trip(item("heroin", 100), destination="FR"), NO, (), ("schedule-1961-iv", "guidelines ¶28"),
+         (("FR", "requirements", requirements(rule(["1961-I"], [RX]))),)),
+    Case("naming-1961-iv-admits-it-with-documents", trip(item("heroin", 100), destination="FR"), DOCS, (RX, PERMIT), ("rule-always", "FR requirements version 1"),
+         (("FR", "requirements", requirements(rule(["1961-IV"], [RX, PERMIT]))),)),
+    Case("country-supply-limit-exceeded", trip(item("morphine", 10), destination="FR", days=61), DOCS, (RX,), ("supply-above", "FR requirements version 1"),
+         (("FR", "requirements", requirements(rule(["1961-I"], [RX]), max_supply_days=60)),)),
+    Case("supply-exception-allows-longer", trip(item("phenobarbital", 100), destination="FR", days=61), NONE, (), ("supply-within", "FR requirements version 1"),
+         (("FR", "requirements", requirements(max_supply_days=60, supply_exceptions=[{"substances": ["phenobarbital"], "max_supply_days": 90}])),)),
+    Case("country-refusing-the-retail-package-exemption", trip(item("morphine", 100, unit_doses=10), destination="FR"), DOCS, (RX,), ("retail-package-not-exempt", "FR requirements version 1"),
+         (("FR", "requirements", requirements(rule(["1961-I"], [RX]), retail_package_exemption=False)),)),
+    Case("country-keeping-the-retail-package-exemption", trip(item("morphine", 100, unit_doses=10), destination="FR"), NONE, (), ("retail-package", "FR requirements version 1"),
+         (("FR", "requirements", requirements(rule(["1961-I"], [RX]), retail_package_exemption=True)),)),
+    Case("travellers-restricted-is-said", trip(item("morphine", 10), destination="FR"), DOCS, (RX,), ("travellers-restricted", "FR requirements version 1"),
+         (("FR", "requirements", requirements(rule(["1961-I"], [RX]), travellers_allowed="restricted")),)),
+    Case("travellers-not-allowed-prohibits", trip(item("morphine", 10), destination="AE"), NO, (), ("travellers-not-allowed", "AE requirements version 1"),
+         (("AE", "requirements", requirements(travellers_allowed="no")), ("AE", "authorities", authorities("AE", ["exceptions"])))),
+    # -- article 13 bans -----------------------------------------------------------------------------------------
+    Case("ban-at-the-destination", trip(item("amfetamine", 100), destination="JP"), NO, (), ("import-ban", "JP import-bans version 1"),
+         (("JP", "import-bans", bans(ban("amfetamine"))),)),
+    Case("ban-with-a-special-licence", trip(item("phentermine", 100), destination="JP"), NO, (), ("import-ban-licence", "JP import-bans version 1"),
+         (("JP", "import-bans", bans(ban("phentermine", special_licence=True))),)),
+    Case("ban-at-a-transit-country", trip(item("amfetamine", 100), transit=["JP"]), NO, (), ("import-ban", "JP import-bans version 1"),
+         (("JP", "import-bans", bans(ban("amfetamine"))),), country="JP"),
+    Case("ban-in-one-region-warns", trip(item("cathine", 100), destination="AU"), DOCS, (RX,), ("import-ban-region", "AU import-bans version 1"),
+         (("AU", "import-bans", bans(ban("cathine", region="Northern Territory"))),)),
+    # -- transit (¶34) ---------------------------------------------------------------------------------------------
+    Case("transit-without-notification", trip(item("morphine", 100), transit=["TH"]), DOCS, (RX,), ("transit-default", "guidelines ¶34"), country="TH"),
+    Case("transit-same-as-entry", trip(item("morphine", 100), transit=["SG"]), DOCS, (RX, PERMIT), ("transit-same-as-entry", "SG requirements version 1"),
+         (("SG", "requirements", requirements(rule(["1961-I"], [RX, PERMIT]), transit="same-as-entry")),), country="SG"),
+    Case("transit-not-required", trip(item("morphine", 100), transit=["SG"]), NONE, (), ("transit-not-required", "SG requirements version 1"),
+         (("SG", "requirements", requirements(rule(["1961-I"], [RX, PERMIT]), transit="not-required")),), country="SG"),
+    Case("transit-own-rules-shows-the-entry-rules", trip(item("morphine", 100), transit=["SG"]), DOCS, (RX, PERMIT), ("transit-own-rules", "SG requirements version 1"),
+         (("SG", "requirements", requirements(rule(["1961-I"], [RX, PERMIT]), transit="own-rules",
+                                              transit_notes={"en": "Stay airside and you need nothing."})),), country="SG"),
+    # -- certificates and the Schengen area ----------------------------------------------------------------
+    Case("schengen-pair-gets-the-schengen-certificate", trip(item("methylphenidate", 2001), destination="FR", departure="DE"), DOCS, (SCHENGEN,),
+         ("schengen-certificate", "Schengen Convention, article 75"), (FR_CERTIFICATE, DE_OFFICES)),
+    Case("certificate-from-outside-schengen", trip(item("methylphenidate", 2001), destination="FR", departure="US"), DOCS, (CERT,),
+         ("certificate-issuer", "guidelines Annex I"), (FR_CERTIFICATE,)),
+    Case("certificate-from-an-unnamed-departure", trip(item("methylphenidate", 2001), destination="FR"), DOCS, (CERT,),
+         ("certificate-issuer-unknown", "guidelines Annex I"), (FR_CERTIFICATE,)),
+    Case("schengen-certificate-asked-of-a-traveller-from-outside", trip(item("morphine", 10), destination="FR", departure="US"), DOCS, (SCHENGEN,),
+         ("schengen-certificate-outside", "Schengen Convention, article 75"), (("FR", "requirements", requirements(rule(["1961-I"], [SCHENGEN]))),)),
+    Case("schengen-certificate-asked-without-a-departure", trip(item("morphine", 10), destination="FR"), DOCS, (SCHENGEN,),
+         ("schengen-certificate-departure-unknown", "Schengen Convention, article 75"), (("FR", "requirements", requirements(rule(["1961-I"], [SCHENGEN]))),)),
+]
+
+
+# (request body, the field path the answer names, words its message contains, whether the JSON Schema refuses it too)
+BAD_REQUESTS = [
+    ([], "", "JSON object", True),
+    ({"items": [item("morphine", 1)]}, "destination", "required", True),
+    (trip(item("morphine", 1), destination="XX"), "destination", "ISO 3166-1", False),
+    (trip(item("morphine", 1), destination="fr"), "destination", "ISO 3166-1", True),
+    (trip(), "items", "at least 1", True),
+    (trip(*[item("morphine", 1)] * 21), "items", "at most 20", True),
+    (trip(item("unobtainium", 1)), "items.0.substance", "not a known substance", False),
+    (trip(item("morphine", -1)), "items.0.amount_mg", "at least 0.001", True),
+    (trip(item("morphine", 0)), "items.0.amount_mg", "at least 0.001", True),
+    (trip(item("morphine", 10_000_001)), "items.0.amount_mg", "at most 10000000", True),
+    (trip(item("morphine", "100")), "items.0.amount_mg", "number of milligrams", True),
+    (trip(item("morphine", 1, unit_doses=-1)), "items.0.unit_doses", "between 1", True),
+    (trip(item("morphine", 1, unit_doses=2.5)), "items.0.unit_doses", "whole number", True),
+    (trip(item("morphine", 1, form="patch")), "items.0.form", "not a dosage form", True),
+    (trip(item("morphine", 1, preparation_class="1971-IV")), "items.0.preparation_class", "not a preparation class", True),
+    (trip(item("morphine", 1, colour="red")), "items.0.colour", "Unknown field", True),
+    (trip(item("morphine", 1), passenger="Jane Doe"), "passenger", "Unknown field", True),
+    (trip(item("morphine", 1), days=0), "days", "between 1 and 3650", True),
+    (trip(item("morphine", 1), days=3651), "days", "between 1 and 3650", True),
+    (trip(item("morphine", 1), transit=["DE", "AT", "CH", "IT", "SI", "HR", "HU", "SK", "CZ", "PL", "LT"]), "transit", "at most 10", True),
+    (trip(item("morphine", 1), transit=["DE", "DE"]), "transit.1", "listed twice", True),
+    (trip("morphine"), "items.0", "Must be an object", True),
+]
+
+
+def notifications(published) -> check.Notifications:
+    """The current versions after publishing these sections in order (seq 1, 2, …), as the API would number them."""
+    found: dict[str, dict[str, check.Notified]] = {}
+    for seq, (country, section, document) in enumerate(published, 1):
+        before = found.get(country, {}).get(section)
+        found.setdefault(country, {})[section] = check.Notified(country, section, before.version + 1 if before else 1, seq, document)
+    return found
+
+
+def run(case: Case) -> check.CheckResult:
+    """The rules module's answer for a case."""
+    return check.check(check.read_trip(case.trip), notifications(case.published))
+
+
+def examined(result: dict, case: Case) -> dict:
+    """The item a case pins down, in a result as JSON."""
+    country = next(entry for entry in result["countries"] if entry["country"] == case.where)
+    return country["items"][case.item]
+

@@ -1,0 +1,157 @@
+"""POST /api/v1/check: the rules' table of cases answered identically over HTTP; bad input refused; nothing kept."""
+import json
+import logging
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from registry.extensions import db
+from registry.models import AuditRecord, Version
+
+from .check_cases import BAD_REQUESTS, CASES, examined, item, requirements, rule, run, trip
+from .test_api import put
+
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+REQUEST_SCHEMA = json.loads((SCHEMAS / "check-request.schema.json").read_text(encoding="utf-8"))
+RESULT_SCHEMA = json.loads((SCHEMAS / "check-result.schema.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def secretariat(authority):
+    """An Authorization header that may publish for any country."""
+    return authority(secretariat=True)
+
+
+def publish(client, headers, published) -> None:
+    """Publish (or, for None, withdraw) each section in order, as the case table lists them."""
+    for country, section, document in published:
+        url = f"/api/v1/countries/{country}/{section}"
+        current = client.get(url)
+        if document is None:
+            answer = client.delete(url, headers={**headers, "If-Match": current.headers["ETag"]})
+        elif current.status_code == 404:
+            answer = put(client, headers, country, section, document, first=True)
+        else:
+            answer = put(client, headers, country, section, document, etag=current.headers["ETag"])
+        assert answer.status_code in (200, 201), answer.json
+
+
+def ask(client, body):
+    return client.post("/api/v1/check", json=body)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_each_case_answers_through_the_api_exactly_as_the_rules_module_decides(client, secretariat, case):
+    publish(client, secretariat, case.published)
+
+    answer = ask(client, case.trip)
+
+    assert answer.status_code == 200, answer.json
+    assert answer.json == {**run(case).as_json(), "demo": False}
+    found = examined(answer.json, case)
+    assert (found["verdict"], tuple(found["documents"])) == (case.verdict, case.documents)
+    assert case.reason in [(reason["code"], reason["source"]) for reason in found["reasons"]]
+    jsonschema.validate(answer.json, RESULT_SCHEMA)
+    jsonschema.validate(case.trip, REQUEST_SCHEMA)
+
+
+@pytest.mark.parametrize("body, path, words, _", BAD_REQUESTS, ids=[f"{path or 'body'}-{words}" for _, path, words, _ in BAD_REQUESTS])
+def test_a_bad_request_is_422_naming_the_field(client, body, path, words, _):
+    answer = ask(client, body)
+
+    assert answer.status_code == 422
+    assert answer.json["code"] == 422 and answer.json["status"] == "Unprocessable Entity"
+    assert any(words in message for message in answer.json["errors"][path]), answer.json
+
+
+@pytest.mark.parametrize("body, path, words, refused", BAD_REQUESTS, ids=[f"{path or 'body'}-{words}" for _, path, words, _ in BAD_REQUESTS])
+def test_the_request_schema_refuses_what_it_can_tell_without_reference_data(body, path, words, refused):
+    problems = list(jsonschema.Draft202012Validator(REQUEST_SCHEMA).iter_errors(body))
+
+    assert bool(problems) == refused, [problem.message for problem in problems]
+
+
+@pytest.mark.parametrize("body, status", [
+    (b"not json", 400),
+    (b'{"destination": "FR", "items": [{"substance": "morphine", "amount_mg": NaN}]}', 400),
+    (b"\xff\xfe", 400),
+    (b"[" * 100_000 + b"]" * 100_000, 400),
+    (b'{"destination": "FR", "items": []}' + b" " * (1024 * 1024), 413),
+])
+def test_a_body_that_is_not_json_is_400_and_a_huge_one_413(client, body, status):
+    answer = client.post("/api/v1/check", data=body, content_type="application/json")
+
+    assert answer.status_code == status
+    assert answer.json["code"] == status
+    assert answer.json["message"] == {400: "The body is not a JSON document (UTF-8).", 413: "The body is over 1 MiB."}[status]
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.query(model).count()
+
+
+def test_a_check_stores_nothing_audits_nothing_logs_nothing_and_may_not_be_cached(app, client, secretariat, caplog):
+    publish(client, secretariat, [("FR", "requirements", requirements(rule(["1971-II"], ["certificate"], "guideline")))])
+    before = (count(app, Version), count(app, AuditRecord))
+    caplog.set_level(logging.DEBUG)
+
+    answer = ask(client, trip(item("methylphenidate", 1234.567, unit_doses=77), destination="FR", departure="DE", days=12))
+
+    assert answer.status_code == 200
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert (count(app, Version), count(app, AuditRecord)) == before
+    assert "1234.567" not in caplog.text and "methylphenidate" not in caplog.text
+
+
+def test_the_check_is_a_post_only(client):
+    assert client.get("/api/v1/check").status_code == 405
+
+
+def test_the_openapi_description_has_the_check_with_its_request_and_result(client):
+    spec = client.get("/api/v1/openapi.json").json
+    operation = spec["paths"]["/api/v1/check"]["post"]
+
+    assert operation["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/CheckRequest"}
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/CheckResult"}
+    assert {"400", "413", "422"} <= set(operation["responses"])
+    request = spec["components"]["schemas"]["CheckRequest"]
+    assert set(request["required"]) == {"destination", "items"}
+    assert request["additionalProperties"] is False
+    assert set(spec["components"]["schemas"]["CheckResult"]["properties"]) == set(RESULT_SCHEMA["properties"])
+
+
+@pytest.fixture
+def demo(app):
+    with app.app_context():
+        from registry import demo as demonstration
+
+        demonstration.load()
+
+
+def test_a_child_on_methylphenidate_from_germany_to_france_through_switzerland(client, demo):
+    answer = ask(client, trip(item("methylphenidate", 1080, unit_doses=60, form="tablet"),
+                              destination="FR", departure="DE", transit=["CH"], days=30)).json
+
+    france, switzerland = answer["countries"]
+    assert answer["demo"] is True
+    assert france["documents"] == ["schengen-certificate"]
+    assert [reason["code"] for reason in france["items"][0]["reasons"]] == [
+        "rule-always", "rule-amount-within", "certificate-issuer", "supply-within",
+    ]
+    assert {entry["section"] for entry in france["based_on"] if entry["country"] == "FR"} == {"requirements", "authorities"}
+    assert any(office["country"] == "DE" and office["roles"] == ["certificates"] for office in france["authorities"])
+    assert switzerland["based_on"] == [] and switzerland["documents"] == ["prescription"]
+    assert answer["verdict"] == "documents-required"
+    assert answer["documents"] == ["prescription", "schengen-certificate"]
+
+
+def test_a_patient_on_methadone_cannot_bring_it_into_a_country_that_allows_no_traveller(client, demo):
+    answer = ask(client, trip(item("methadone", 1800, unit_doses=30, form="oral-liquid"), destination="AE", departure="GB", days=14)).json
+
+    emirates = answer["countries"][0]
+    assert answer["verdict"] == "prohibited"
+    assert emirates["items"][0]["reasons"][0]["code"] == "travellers-not-allowed"
+    assert emirates["customs"]["declare_on_entry"] is True
+    assert emirates["continuity"]["extension_possible"] is True

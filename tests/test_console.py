@@ -1,0 +1,407 @@
+"""The authority console: signing in, editing, previewing, publishing, confirming, withdrawing, tokens."""
+import html
+import json
+import re
+import time
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from registry import accounts, demo, editing, history
+from registry.extensions import db
+from registry.models import Version
+
+from . import factories
+from .conftest import make_app
+from .test_pages import publish
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def officer(app):
+    """Make a console account: officer("FR") or officer(secretariat=True) -> its e-mail address."""
+    made = iter(range(1, 1000))
+
+    def make(country=None, *, secretariat=False):
+        email = f"console{next(made)}@{(country or 'secretariat').lower()}.example"
+        with app.app_context():
+            accounts.add_account(email, country=country, secretariat=secretariat, password=PASSWORD)
+        return email
+
+    return make
+
+
+def csrf(response) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True)).group(1)
+
+
+def sign_in(client, email, password=PASSWORD, *, address="127.0.0.1"):
+    token = csrf(client.get("/console/login"))
+    return client.post("/console/login", data={"csrf_token": token, "email": email, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def form_of(kind, value, name="") -> list[tuple[str, str]]:
+    """The fields a browser posts for a draft, as the editor's widgets name them."""
+    if isinstance(kind, editing.Obj):
+        fields = [(f"{name}._keys" if name else "_keys", value["_keys"])]
+        for key, inner in kind.fields.items():
+            fields += form_of(inner, value[key], f"{name}.{key}" if name else key)
+        return fields
+    if isinstance(kind, editing.Rows):
+        return [field for index, row in enumerate(value) for field in form_of(kind.item, row, f"{name}.{index}")]
+    if isinstance(kind, editing.Checks):
+        return [(name, item) for item in value]
+    if isinstance(kind, editing.Values):
+        return [(f"{name}.{index}", item) for index, item in enumerate(value)]
+    if isinstance(kind, editing.Text):
+        return [pair for index, row in enumerate(value) for pair in ((f"{name}.{index}.lang", row["lang"]), (f"{name}.{index}.text", row["text"]))]
+    return [(name, value)]
+
+
+def editor_post(client, country, section, document, *, action="preview", etag=None):
+    """Post a document through the editor, the way its form sends it."""
+    page = client.get(f"/console/{country}/{section}")
+    assert page.status_code == 200
+    if etag is None:
+        etag = re.search(r'name="etag" value="([^"]*)"', page.get_data(as_text=True)).group(1)
+    draft = editing.from_document(section, document)
+    fields = form_of(editing.SPECS[section], draft.values) + [("csrf_token", csrf(page)), ("etag", etag), ("action", action)]
+    return client.post(f"/console/{country}/{section}", data=MultiDict(fields))
+
+
+def hidden(response, name) -> str:
+    return html.unescape(re.search(rf'name="{name}" value="([^"]*)"', response.get_data(as_text=True)).group(1))
+
+
+def publish_from_preview(client, country, section, preview):
+    data = {"csrf_token": csrf(preview), "etag": hidden(preview, "etag"), "document": hidden(preview, "document"), "action": "publish"}
+    return client.post(f"/console/{country}/{section}", data=data)
+
+
+def test_signing_in_starts_a_new_httponly_samesite_session(client, officer):
+    email = officer("FR")
+    client.get("/console/login")
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+        before = session["csrf_token"]
+
+    response = sign_in(client, email)
+
+    assert response.status_code == 302 and response.headers["Location"] == "/console/"
+    cookie = next(header for header in response.headers.getlist("Set-Cookie") if header.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session.get("csrf_token") != before
+        assert isinstance(session["account_id"], int)
+
+
+def test_the_session_cookie_is_secure_when_configured(database_url, officer):
+    app = make_app(database_url, SESSION_COOKIE_SECURE=True)
+    with app.app_context():
+        accounts.add_account("secure@fr.example", country="FR", secretariat=False, password=PASSWORD)
+    response = sign_in(app.test_client(), "secure@fr.example")
+    assert "Secure" in next(header for header in response.headers.getlist("Set-Cookie") if header.startswith("session="))
+
+
+def test_a_wrong_password_is_refused_and_the_sixth_attempt_is_429_even_with_the_right_one(client, officer):
+    email = officer("FR")
+    for _ in range(5):
+        refused = sign_in(client, email, "wrong password!")
+        assert refused.status_code == 200
+        assert "The e-mail address or the password is not right." in refused.get_data(as_text=True)
+    locked = sign_in(client, email)
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins" in locked.get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert "account_id" not in session
+
+
+def test_failed_sign_ins_from_one_address_are_limited_across_accounts(client, officer):
+    email = officer("FR")
+    for number in range(20):
+        sign_in(client, f"nobody{number}@example.org", "guess guess guess")
+    assert sign_in(client, email).status_code == 429
+    assert sign_in(client, email, address="192.0.2.7").status_code == 302
+
+
+def test_throttling_is_shared_by_every_worker_process(database_url, officer, app):
+    email = officer("FR")
+    first_worker, second_worker = app.test_client(), make_app(database_url).test_client()
+    for _ in range(5):
+        sign_in(first_worker, email, "wrong password!")
+    assert sign_in(second_worker, email).status_code == 429
+
+
+def test_a_right_password_clears_the_accounts_failures(client, officer):
+    email = officer("FR")
+    for _ in range(4):
+        sign_in(client, email, "wrong password!")
+    assert sign_in(client, email).status_code == 302
+    for _ in range(4):
+        sign_in(client, email, "wrong password!")
+    assert sign_in(client, email).status_code == 302
+
+
+def test_an_account_without_a_password_cannot_sign_in(client, app):
+    with app.app_context():
+        accounts.add_account("tokens-only@fr.example", country="FR", secretariat=False, password=None)
+    assert "not right" in sign_in(client, "tokens-only@fr.example", "").get_data(as_text=True)
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused(client, officer):
+    email = officer("FR")
+    refused = client.post("/console/login", data={"email": email, "password": PASSWORD})
+    assert refused.status_code == 400
+    assert refused.mimetype == "text/html"
+    assert "CSRF" in refused.get_data(as_text=True)
+
+    sign_in(client, email)
+    publish_without = client.post("/console/FR/requirements", data={"action": "publish", "document": "{}", "etag": ""})
+    assert publish_without.status_code == 400
+    assert client.post("/console/FR/requirements/confirm").status_code == 400
+
+
+def test_the_api_needs_a_token_not_a_csrf_token(client, authority):
+    response = client.put("/api/v1/countries/FR/requirements", json=factories.requirements(),
+                          headers={**authority("FR"), "If-None-Match": "*"})
+    assert response.status_code == 201
+
+
+def test_the_console_asks_to_sign_in_first_and_comes_back(client, officer):
+    email = officer("FR")
+    asked = client.get("/console/FR/requirements")
+    assert asked.status_code == 302
+    assert asked.headers["Location"] == "/console/login?next=/console/FR/requirements"
+    token = csrf(client.get(asked.headers["Location"]))
+    back = client.post("/console/login", data={"csrf_token": token, "email": email, "password": PASSWORD, "next": "/console/FR/requirements"})
+    assert back.headers["Location"] == "/console/FR/requirements"
+
+
+def test_sign_in_never_redirects_to_another_site(client, officer):
+    email = officer("FR")
+    token = csrf(client.get("/console/login"))
+    response = client.post("/console/login", data={"csrf_token": token, "email": email, "password": PASSWORD, "next": "//evil.example/"})
+    assert response.headers["Location"] == "/console/"
+
+
+def test_a_session_older_than_a_working_day_must_sign_in_again(client, officer):
+    sign_in(client, officer("FR"))
+    with client.session_transaction() as session:
+        session["signed_in_at"] = int(time.time()) - 13 * 3600
+    assert client.get("/console/FR/").status_code == 302
+
+
+def test_signing_out_ends_the_session(client, officer):
+    sign_in(client, officer("FR"))
+    page = client.get("/console/FR/")
+    client.post("/console/logout", data={"csrf_token": csrf(page)})
+    assert client.get("/console/FR/").status_code == 302
+
+
+def test_an_authority_sees_and_edits_only_its_own_country(client, officer):
+    sign_in(client, officer("FR"))
+    assert client.get("/console/").headers["Location"] == "/console/FR/"
+    for path in ("/console/DE/", "/console/DE/requirements", "/console/DE/import-bans/withdraw"):
+        refused = client.get(path)
+        assert refused.status_code == 403, path
+        assert refused.mimetype == "text/html"
+        assert "only the notification of France" in refused.get_data(as_text=True)
+    assert client.get("/console/XX/requirements").status_code == 404
+    assert client.get("/console/FR/rules").status_code == 404
+
+
+def test_the_secretariat_edits_any_country(client, officer):
+    sign_in(client, officer(secretariat=True))
+    assert client.get("/console/").status_code == 200
+    assert client.get("/console/?country=de").headers["Location"] == "/console/DE/"
+    preview = editor_post(client, "DE", "import-bans", factories.import_bans())
+    published = publish_from_preview(client, "DE", "import-bans", preview)
+    assert published.headers["Location"] == "/countries/DE/import-bans/versions/1"
+
+
+@pytest.mark.parametrize("section", ["requirements", "authorities", "import-bans"])
+def test_an_authority_previews_the_differences_then_publishes_the_first_version(app, client, officer, section):
+    sign_in(client, officer("FR"))
+    preview = editor_post(client, "FR", section, factories.DOCUMENTS[section]())
+    assert preview.status_code == 200
+    body = preview.get_data(as_text=True)
+    assert "First notification of" in body
+    assert "Publish version 1" in body
+    with app.app_context():
+        assert db.session.query(Version).count() == 0  # a preview stores nothing
+
+    published = publish_from_preview(client, "FR", section, preview)
+    assert published.status_code == 302
+    assert published.headers["Location"] == f"/countries/FR/{section}/versions/1"
+    page = client.get(published.headers["Location"]).get_data(as_text=True)
+    assert "Version 1 was published." in page
+
+
+def test_a_console_publication_is_the_same_publication_as_an_api_one(client, officer, authority):
+    sign_in(client, officer("FR"))
+    publish_from_preview(client, "FR", "requirements", editor_post(client, "FR", "requirements", factories.requirements()))
+    publish(client, authority("DE"), "DE", "requirements", factories.requirements())
+
+    from_console = client.get("/api/v1/countries/FR/requirements").json
+    from_api = client.get("/api/v1/countries/DE/requirements").json
+    assert from_console["document"] == from_api["document"] == factories.requirements()
+    assert from_console["meta"].keys() == from_api["meta"].keys()
+    assert from_console["meta"]["published_by"] == "Competent authority of France"
+    assert from_console["meta"]["changes"] == from_api["meta"]["changes"]
+
+
+def test_editing_then_publishing_shows_the_new_version_on_the_country_page(client, officer, authority):
+    publish(client, authority("FR"), "FR", "requirements", factories.requirements())
+    sign_in(client, officer("FR"))
+    preview = editor_post(client, "FR", "requirements", factories.requirements(max_supply_days=60))
+    assert "Maximum supply (days) changed from 30 to 60." in preview.get_data(as_text=True)
+    assert "Publish this version" in preview.get_data(as_text=True)
+    assert publish_from_preview(client, "FR", "requirements", preview).headers["Location"] == "/countries/FR/requirements/versions/2"
+    assert "Up to 60 days of treatment." in client.get("/countries/FR").get_data(as_text=True)
+
+
+def test_republishing_an_untouched_section_changes_nothing(client, officer, authority, app):
+    with app.app_context():
+        documents = [(item["section"], item["document"]) for item in demo.publications() if item["action"] == "publish"]
+    sign_in(client, officer(secretariat=True))
+    for section, document in documents[:6]:
+        publish(client, authority("FR"), "FR", section, document)
+        preview = editor_post(client, "FR", section, document)
+        assert "Republished without any change in content." in preview.get_data(as_text=True), section
+
+
+def test_every_demonstration_document_survives_the_editor_unchanged(app):
+    with app.app_context():
+        documents = [(item["section"], item["document"]) for item in demo.publications() if item["action"] == "publish"]
+    documents += [(section, build()) for section, build in factories.DOCUMENTS.items()]
+    for section, document in documents:
+        draft = editing.from_document(section, document)
+        posted = editing.from_form(section, MultiDict(form_of(editing.SPECS[section], draft.values)))
+        assert posted.document() == document
+
+
+def test_errors_are_shown_next_to_the_field_and_nothing_is_published(app, client, officer):
+    sign_in(client, officer("FR"))
+    document = factories.requirements()
+    document["rules"][2].pop("threshold_mg")
+    document["rules"][0]["applies_to"][1] = "not-a-substance"
+    refused = editor_post(client, "FR", "requirements", document)
+    assert refused.status_code == 422
+    body = refused.get_data(as_text=True)
+    assert "2 fields need attention; nothing was published." in body
+    assert re.search(r'<p class="field-error" id="f-rules-2-threshold_mg-error-1">.*needs threshold_mg', body)
+    assert re.search(r'id="f-rules-0-applies_to-1-error-1">.*not-a-substance', body)
+    assert 'aria-invalid="true"' in body
+    with app.app_context():
+        assert db.session.query(Version).count() == 0
+
+
+def test_rows_are_added_and_removed_without_javascript(client, officer):
+    sign_in(client, officer("FR"))
+    added = editor_post(client, "FR", "requirements", factories.requirements(), action="add:rules")
+    assert added.status_code == 200
+    assert "Rule 4" in added.get_data(as_text=True)
+    removed = editor_post(client, "FR", "requirements", factories.requirements(), action="remove:rules.0")
+    body = removed.get_data(as_text=True)
+    assert "Rule 3" not in body and "Rule 2" in body
+    more = editor_post(client, "FR", "import-bans", factories.import_bans(), action="add:bans.0.notes")
+    assert 'name="bans.0.notes.1.lang"' in more.get_data(as_text=True)
+    assert editor_post(client, "FR", "requirements", factories.requirements(), action="remove:nothing.7").status_code == 200
+
+
+def test_a_concurrent_publication_is_explained_and_never_overwritten(app, client, officer, authority):
+    publish(client, authority("FR"), "FR", "requirements", factories.requirements())
+    sign_in(client, officer("FR"))
+    started_from = hidden(client.get("/console/FR/requirements"), "etag")
+    publish(client, authority("FR"), "FR", "requirements", factories.requirements(max_supply_days=45))
+
+    late = editor_post(client, "FR", "requirements", factories.requirements(max_supply_days=90), etag=started_from)
+    assert late.status_code == 409
+    body = late.get_data(as_text=True)
+    assert "Someone else published meanwhile" in body
+    assert "Maximum supply (days) changed from 30 to 45." in body  # what the other published
+    assert "Maximum supply (days) changed from 45 to 90." in body  # what this draft would change now
+
+    # Publishing the old draft directly is refused the same way, and stores nothing.
+    forced = client.post("/console/FR/requirements", data={
+        "csrf_token": csrf(late), "etag": started_from, "action": "publish",
+        "document": json.dumps(factories.requirements(max_supply_days=90)),
+    })
+    assert forced.status_code == 409
+    with app.app_context():
+        assert history.current("FR", "requirements").version == 2
+        assert history.document(history.current("FR", "requirements"))["max_supply_days"] == 45
+
+    again = client.post("/console/FR/requirements", data={
+        "csrf_token": csrf(late), "etag": hidden(late, "etag"), "document": hidden(late, "document"), "action": "edit",
+    })
+    assert "You are editing version 2, the current one." in again.get_data(as_text=True)
+
+
+def test_confirm_still_current_and_withdraw_from_the_console(app, client, officer, authority):
+    publish(client, authority("FR"), "FR", "import-bans", factories.import_bans())
+    sign_in(client, officer("FR"))
+    page = client.get("/console/FR/")
+    confirmed = client.post("/console/FR/import-bans/confirm", data={"csrf_token": csrf(page)})
+    assert confirmed.headers["Location"] == "/console/FR/"
+    assert "Confirmed: the current version is still correct." in client.get("/console/FR/").get_data(as_text=True)
+
+    asked = client.get("/console/FR/import-bans/withdraw")
+    assert "Withdraw version 1" in asked.get_data(as_text=True)
+    withdrawn = client.post("/console/FR/import-bans/withdraw", data={"csrf_token": csrf(asked), "etag": hidden(asked, "etag")})
+    assert withdrawn.headers["Location"] == "/console/FR/"
+    with app.app_context():
+        assert history.current("FR", "import-bans").withdrawn
+    assert "This section was withdrawn: nothing is in force." in client.get("/countries/FR").get_data(as_text=True)
+    assert client.get("/console/FR/import-bans/withdraw").status_code == 302  # nothing left to withdraw
+
+
+def test_a_stale_withdrawal_is_refused(app, client, officer, authority):
+    headers = authority("FR")
+    publish(client, headers, "FR", "import-bans", factories.import_bans())
+    sign_in(client, officer("FR"))
+    asked = client.get("/console/FR/import-bans/withdraw")
+    publish(client, headers, "FR", "import-bans", factories.import_bans(effective_from="2026-06-01"))
+    refused = client.post("/console/FR/import-bans/withdraw", data={"csrf_token": csrf(asked), "etag": hidden(asked, "etag")})
+    assert refused.headers["Location"] == "/console/FR/import-bans/withdraw"
+    with app.app_context():
+        assert not history.current("FR", "import-bans").withdrawn
+
+
+def test_api_tokens_are_shown_once_and_can_be_revoked(client, officer):
+    sign_in(client, officer("FR"))
+    page = client.get("/console/account")
+    created = client.post("/console/account", data={"csrf_token": csrf(page), "action": "create", "name": "script"})
+    token = re.search(r'<code class="token" id="new-token">([^<]+)</code>', created.get_data(as_text=True)).group(1)
+    assert created.headers["Cache-Control"] == "no-store"
+    headers = {"Authorization": f"Bearer {token}", "If-None-Match": "*"}
+    assert client.put("/api/v1/countries/FR/import-bans", json=factories.import_bans(), headers=headers).status_code == 201
+    assert token not in client.get("/console/account").get_data(as_text=True)
+
+    token_id = re.search(r'name="token" value="(\d+)"', created.get_data(as_text=True)).group(1)
+    revoked = client.post("/console/account", data={"csrf_token": csrf(created), "action": "revoke", "token": token_id})
+    assert revoked.status_code == 302
+    assert "Token script is revoked." in client.get("/console/account").get_data(as_text=True)
+    headers["If-Match"] = "*"
+    assert client.put("/api/v1/countries/FR/import-bans", json=factories.import_bans(), headers=headers).status_code == 401
+
+
+def test_an_account_cannot_revoke_another_accounts_token(client, officer, app):
+    other = officer("DE")
+    with app.app_context():
+        row, _ = accounts.add_token(accounts.find_account(other), "theirs")
+        token_id = row.id
+    sign_in(client, officer("FR"))
+    page = client.get("/console/account")
+    client.post("/console/account", data={"csrf_token": csrf(page), "action": "revoke", "token": str(token_id)})
+    with app.app_context():
+        assert accounts.find_account(other).tokens[0].revoked_at is None
+
+
+def test_the_console_speaks_chinese_too(client, officer):
+    sign_in(client, officer("FR"))
+    body = client.get("/console/FR/requirements?lang=zh").get_data(as_text=True)
+    assert "预览更改" in body and "添加一条规则" in body and "法国" in body

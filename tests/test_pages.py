@@ -1,0 +1,318 @@
+"""The public pages as a reader sees them (CONTRACT, "Pages"), in English and Chinese."""
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from registry import demo, history, i18n, map as world_map, pages, reference
+from registry.models import Version
+from registry.security import HEADERS
+
+from . import factories
+
+
+def publish(client, headers, country, section, document):
+    """Publish through the API, whatever is current (the way a second authority would)."""
+    current = client.get(f"/api/v1/countries/{country}/{section}")
+    precondition = {"If-Match": current.headers["ETag"]} if current.status_code == 200 else {"If-None-Match": "*"}
+    response = client.put(f"/api/v1/countries/{country}/{section}", json=document, headers={**headers, **precondition})
+    assert response.status_code in (200, 201), response.json
+    return response.json
+
+
+@pytest.fixture
+def demo_data(app):
+    with app.app_context():
+        demo.load()
+
+
+class Links(HTMLParser):
+    """The href/src of every link, script, image and anchor of a page, and its <html lang>."""
+
+    def __init__(self):
+        super().__init__()
+        self.assets, self.anchors, self.alternates, self.lang = [], [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "html":
+            self.lang = attrs.get("lang")
+        if tag == "link" and attrs.get("rel") == "alternate":
+            self.alternates.append(attrs)
+        elif tag in ("link", "script", "img", "source", "iframe"):
+            self.assets.append(attrs.get("href") or attrs.get("src"))
+        elif tag == "a" and "href" in attrs:
+            self.anchors.append(attrs["href"])
+
+
+def parsed(response) -> Links:
+    links = Links()
+    links.feed(response.get_data(as_text=True))
+    return links
+
+
+def test_every_page_answers_200_with_the_demonstration_data(client, demo_data, app):
+    with app.app_context():
+        versions = [(row.country, row.section, row.version) for row in history.all_versions()]
+        banned = history.active_bans()
+    paths = ["/", "/countries", "/import-bans", "/substances", "/search?q=morph", "/countries/NO"]
+    paths += [f"/countries/{code}" for code in {country for country, _, _ in versions}]
+    paths += [f"/countries/{country}/{section}/versions/{number}" for country, section, number in versions]
+    paths += [f"/substances/{key}" for key in [*banned, "morphine", "fentanyl", "diazepam", "cannabis"]]
+    for lang in ("en", "zh"):
+        for path in paths:
+            response = client.get(path + ("&" if "?" in path else "?") + f"lang={lang}")
+            assert response.status_code == 200, (path, lang)
+            assert response.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("path", [
+    "/countries/XX", "/countries/ZZ/requirements/versions/1", "/countries/FR/requirements/versions/1",
+    "/countries/FR/rules/versions/1", "/substances/unobtainium", "/no/such/page",
+])
+def test_invalid_input_gets_a_helpful_404_page_in_the_chosen_language(client, path):
+    english = client.get(path)
+    assert english.status_code == 404
+    assert english.mimetype == "text/html"
+    assert "Page not found" in english.get_data(as_text=True)
+    assert parsed(english).lang == "en"
+
+    chinese = client.get(path, headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert chinese.status_code == 404
+    assert "找不到页面" in chinese.get_data(as_text=True)
+    assert parsed(chinese).lang == "zh-Hans"
+
+
+def test_an_unknown_country_page_says_how_to_find_countries(client):
+    body = client.get("/countries/XX").get_data(as_text=True)
+    assert "XX is not a country code of ISO 3166-1" in body
+    assert 'href="/countries"' in body
+
+
+def test_a_lower_case_country_code_redirects_to_the_upper_case_page(client):
+    response = client.get("/countries/fr?lang=zh")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/countries/FR?lang=zh"
+    assert client.get("/countries/de/requirements/versions/1").status_code == 301
+
+
+def test_a_country_that_notified_nothing_says_so_explicitly(client):
+    body = client.get("/countries/NO").get_data(as_text=True)
+    assert "Norway has notified nothing" in body
+    assert "挪威尚未作出任何通知" in client.get("/countries/NO?lang=zh").get_data(as_text=True)
+
+
+def test_the_country_page_reads_the_current_rules_in_plain_language(client, authority):
+    headers = authority("FR")
+    publish(client, headers, "FR", "requirements", factories.requirements())
+    publish(client, headers, "FR", "authorities", factories.authorities())
+    publish(client, headers, "FR", "import-bans", factories.import_bans())
+
+    body = client.get("/countries/FR").get_data(as_text=True)
+    for text in (
+        "narcotic drugs in Schedule I (1961)", "an import permit issued in advance by this country",
+        "Apply for the import permit at least 14 days before travelling.",
+        "Above 1,000 mg of the substance in total", "Up to 30 days of treatment.", "Up to 90 days for",
+        "Declare the medicines to customs on arrival.", "Travellers in transit need the same documents as for entry.",
+        "A local physician may prescribe a further supply.", "Agence nationale de démonstration",
+        "143 boulevard de l&#39;Exemple", "93200 Saint-Denis", 'href="tel:+33155873000"',
+        "Imports may still be authorized case by case (special licence).", "Last confirmed",
+        'href="/api/v1/countries/FR"', 'href="/feeds/countries/FR.atom"',
+    ):
+        assert text in body, text
+    chinese = client.get("/countries/FR?lang=zh").get_data(as_text=True)
+    assert "法国" in chinese and "1961年公约附表一所列麻醉药品" in chinese and "入境时须向海关申报药品。" in chinese
+
+
+def test_a_version_page_shows_its_differences_and_links_its_neighbours(client, authority):
+    headers = authority("FR")
+    publish(client, headers, "FR", "requirements", factories.requirements())
+    publish(client, headers, "FR", "requirements", factories.requirements(max_supply_days=60))
+
+    second = client.get("/countries/FR/requirements/versions/2").get_data(as_text=True)
+    assert "Maximum supply (days) changed from 30 to 60." in second
+    assert 'rel="prev" href="/countries/FR/requirements/versions/1"' in second
+    first = client.get("/countries/FR/requirements/versions/1").get_data(as_text=True)
+    assert "This is not the current version." in first
+    assert "First notification of documentary requirements." in first
+
+
+def test_text_with_a_script_in_any_notified_field_is_shown_as_text(client, authority):
+    script = "<script>alert('x')</script>"
+    headers = authority("FR")
+    publish(client, headers, "FR", "requirements", factories.requirements(
+        notes={"en": script}, transit="own-rules", transit_notes={"en": script},
+        legal_basis=[{"title": script}],
+    ))
+    authorities = factories.authorities()
+    authorities["authorities"][0].update(name=script, address={"lines": [script], "city": script, "postal_code": "<b>1</b>", "country": "FR"})
+    publish(client, headers, "FR", "authorities", authorities)
+    bans = factories.import_bans()
+    bans["bans"][0].update(region=script, reference=script, notes={"en": script})
+    publish(client, headers, "FR", "import-bans", bans)
+
+    for path in ("/countries/FR", "/countries/FR/authorities/versions/1", "/import-bans", "/substances/methylphenidate", "/"):
+        body = client.get(path).get_data(as_text=True)
+        assert "<script>alert" not in body, path
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in client.get("/countries/FR").get_data(as_text=True)
+
+
+def test_map_category_tells_nothing_requirements_and_permit_for_narcotics_apart():
+    def state(rules, withdrawn=False):
+        row = Version(document=None if withdrawn else json.dumps(factories.requirements(rules=rules)), withdrawn=withdrawn)
+        return history.CountryState(reference.country("FR"), {"requirements": row, "authorities": None, "import-bans": None}, {})
+
+    permit = {"documents": ["import-permit"], "threshold": "always"}
+    nothing = history.CountryState(reference.country("FR"), {"requirements": None, "authorities": None, "import-bans": None}, {})
+    assert pages.map_category(nothing) == pages.NOTHING
+    assert pages.map_category(state([], withdrawn=True)) == pages.NOTHING
+    assert pages.map_category(state([])) == pages.REQUIREMENTS
+    assert pages.map_category(state([{**permit, "applies_to": ["1971-II"]}])) == pages.REQUIREMENTS
+    assert pages.map_category(state([{"applies_to": ["1961-I"], "documents": ["certificate"], "threshold": "always"}])) == pages.REQUIREMENTS
+    assert pages.map_category(state([{**permit, "applies_to": ["1961-II"]}])) == pages.PERMIT
+    assert pages.map_category(state([{**permit, "applies_to": ["morphine"]}])) == pages.PERMIT
+
+
+def test_the_overview_map_is_server_rendered_svg_with_titles_and_a_legend(client, authority):
+    publish(client, authority("JP"), "JP", "requirements", factories.requirements())
+    publish(client, authority("DE"), "DE", "requirements", factories.requirements(rules=[]))
+    body = client.get("/").get_data(as_text=True)
+    assert re.search(r'<a href="/countries/JP" class="country permit">\s*<title>Japan: Requirements, with an import permit for narcotic drugs</title>', body)
+    assert re.search(r'<a href="/countries/DE" class="country requirements">\s*<title>Germany: Requirements notified</title>', body)
+    assert '<g class="country nothing"><title>Norway: Nothing notified yet</title>' in body
+    assert body.count('class="swatch"') == 3
+    assert "<style" not in body and " style=" not in body and "<script>" not in body
+
+
+def test_the_world_map_has_a_shape_for_nearly_every_country():
+    shapes = {shape.code for shape in world_map.world().shapes}
+    missing = set(reference.countries()) - shapes
+    assert not missing
+    assert all(shape.path or shape.circles for shape in world_map.world().shapes)
+
+
+def test_a_substance_page_shows_schedules_amounts_bans_and_requirements(client, authority):
+    headers = authority("FR")
+    publish(client, headers, "FR", "requirements", factories.requirements())
+    publish(client, headers, "FR", "import-bans", factories.import_bans())
+
+    body = client.get("/substances/methylphenidate").get_data(as_text=True)
+    assert "1971 Schedule II" in body
+    assert "2,000 mg" in body and "a certificate may be required (Annex II)" in body
+    assert 'href="/countries/FR#import-bans"' in body
+    assert 'href="/feeds/substances/methylphenidate.atom"' in body
+    assert "Above 1,000 mg of the substance in total" in body  # the rule naming it
+    assert "哌甲酯" in client.get("/substances/methylphenidate?lang=zh").get_data(as_text=True)
+
+
+def test_rules_for_a_substance_are_found_by_key_and_by_schedule(app, client, authority):
+    publish(client, authority("FR"), "FR", "requirements", factories.requirements())
+    with app.app_context():
+        methylphenidate = pages.rules_for_substance(reference.substance("methylphenidate"))
+        assert [item.via for item in methylphenidate] == ["1971-II", "methylphenidate"]
+        assert [item.via for item in pages.rules_for_substance(reference.substance("morphine"))] == ["1961-I"]
+        assert pages.rules_for_substance(reference.substance("diazepam")) == []
+
+
+def test_the_import_bans_table_filters_by_substance_and_country(client, authority):
+    publish(client, authority("FR"), "FR", "import-bans", factories.import_bans())
+    publish(client, authority("JP"), "JP", "import-bans", factories.import_bans(bans=[
+        {"substance": "methylphenidate", "since": "2020-01-01", "region": None, "special_licence": False},
+        {"substance": "phenobarbital", "since": "2020-01-01", "region": "Okinawa", "special_licence": True},
+    ]))
+    everything = client.get("/import-bans").get_data(as_text=True)
+    assert "3 bans in force" in everything
+    only_japan = client.get("/import-bans?country=JP").get_data(as_text=True)
+    assert "2 bans in force" in only_japan and "Okinawa" in only_japan
+    one = client.get("/import-bans?substance=phenobarbital").get_data(as_text=True)
+    assert "1 ban in force" in one
+    assert client.get("/import-bans?substance=nonsense&country=QQ").status_code == 200
+
+
+def test_search_finds_countries_and_substances_in_either_language(client):
+    assert client.get("/search?q=法国").headers["Location"] == "/countries/FR"
+    assert client.get("/search?q=methylphenidate").headers["Location"] == "/substances/methylphenidate"
+    several = client.get("/search?q=ger").get_data(as_text=True)
+    assert 'href="/countries/DE"' in several and 'href="/countries/NE"' in several
+    nothing = client.get("/search?q=qqqqq").get_data(as_text=True)
+    assert "Nothing matches “qqqqq”." in nothing
+
+
+def test_the_language_comes_from_lang_then_the_cookie_then_accept_language(client):
+    assert parsed(client.get("/", headers={"Accept-Language": "zh-TW,zh;q=0.8"})).lang == "zh-Hans"
+    assert parsed(client.get("/", headers={"Accept-Language": "fr-FR"})).lang == "en"
+
+    chosen = client.get("/countries?lang=zh")
+    assert "lang=zh" in chosen.headers["Set-Cookie"]
+    assert "中文" in chosen.get_data(as_text=True) and "尚未作出任何通知的国家" in chosen.get_data(as_text=True)
+    assert parsed(client.get("/countries", headers={"Accept-Language": "en"})).lang == "zh-Hans"  # the choice sticks
+    assert parsed(client.get("/countries?lang=en")).lang == "en"
+    assert "Accept-Language" in client.get("/").headers["Vary"]
+
+
+def test_every_page_has_a_visible_language_switch_to_the_same_page(client):
+    body = client.get("/import-bans?substance=methylphenidate").get_data(as_text=True)
+    assert 'href="/import-bans?substance=methylphenidate&amp;lang=zh"' in body
+    assert 'aria-current="true">English</a>' in body
+
+
+@pytest.mark.parametrize("path", ["/", "/countries/FR", "/substances/morphine", "/no/such/page", "/console/login"])
+def test_security_headers_are_on_pages_and_on_html_errors(client, path):
+    response = client.get(path)
+    for name, value in HEADERS.items():
+        assert response.headers[name] == value
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("path, feed", [
+    ("/", "/feeds/changes.atom"),
+    ("/countries/FR", "/feeds/countries/FR.atom"),
+    ("/import-bans", "/feeds/sections/import-bans.atom"),
+    ("/substances/morphine", "/feeds/substances/morphine.atom"),
+])
+def test_pages_with_a_feed_announce_it(client, path, feed):
+    alternates = parsed(client.get(path)).alternates
+    assert {"rel": "alternate", "type": "application/atom+xml", "href": feed} in [
+        {key: item[key] for key in ("rel", "type", "href")} for item in alternates
+    ]
+
+
+def test_no_page_loads_anything_from_another_host(client, demo_data):
+    for path in ("/", "/countries/FR", "/import-bans", "/substances/morphine", "/console/login"):
+        for asset in parsed(client.get(path)).assets:
+            assert asset.startswith("/") and not asset.startswith("//"), (path, asset)
+    assert client.get("/static/registry.css").status_code == 200
+    assert client.get("/static/registry.js").status_code == 200
+
+
+def test_the_demonstration_banner_is_shown_only_with_demonstration_data(client, app):
+    assert "Demonstration data." not in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        demo.load()
+    for path in ("/", "/countries/FR", "/no/such/page", "/console/login"):
+        assert "Demonstration data." in client.get(path).get_data(as_text=True), path
+    assert "演示数据。" in client.get("/?lang=zh").get_data(as_text=True)
+
+
+def test_every_ui_string_has_a_chinese_translation():
+    catalog = read_po(open(i18n.TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.po", "rb"), locale="zh")
+    translated = {message.id if isinstance(message.id, str) else message.id[0]: message for message in catalog if message.id}
+    source = i18n.TRANSLATIONS.parent
+    method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+    untranslated = []
+    for _file, _line, message, _comments, _context in extract_from_dir(source, method_map, keywords=keywords):
+        msgid = message if isinstance(message, str) else message[0]
+        found = translated.get(msgid)
+        if found is None or not found.string or "fuzzy" in found.flags or (not isinstance(found.string, str) and not all(found.string)):
+            untranslated.append(msgid)
+    assert not untranslated
+    assert not list(catalog.check())  # placeholders agree between English and Chinese
+
+
+def test_the_catalogue_is_compiled_from_the_po_file_at_start_up():
+    assert i18n.catalog("zh").gettext("Countries") == "国家"
+    assert i18n.catalog("en").gettext("Countries") == "Countries"
