@@ -9,6 +9,7 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from . import history, publishing, reference
 from .accounts import authenticate_token
+from .db import rfc3339
 from .documents import SECTIONS
 from .publishing import Actor, Precondition, PublishingError
 from .urls import absolute
@@ -151,24 +152,22 @@ WRITE_HEADERS = [
 SECURITY = [{"bearerAuth": []}]
 
 
-def _country(code: str) -> reference.Country:
-    """The country named in the URL; a lower-case code is redirected by the caller."""
-    found = reference.country(code)
-    if found is None:
+@blp.before_request
+def _country_in_url():
+    """On reads, a lower-case country code is redirected (301, CONTRACT "Identifiers") and an unknown one is 404.
+
+    Writes name their country to the publishing service, which refuses (and audits) an unknown one.
+    """
+    code = (request.view_args or {}).get("country")
+    if code is None or request.method not in ("GET", "HEAD") or reference.country(code):
+        return None
+    if reference.country(code.upper()) is None:
         raise NotFound(f"{code!r} is not an ISO 3166-1 alpha-2 country code.")
-    return found
-
-
-def _upper_case_redirect(code: str):
-    """301 to the upper-case URL for a lower-case code on a read (CONTRACT, "Identifiers")."""
-    if code != code.upper() and reference.country(code.upper()) and request.method in ("GET", "HEAD"):
-        args = {**request.view_args, "country": code.upper()}
-        location = url_for(request.endpoint, **args, **request.args)
-        response = jsonify({"code": 301, "status": "Moved Permanently", "message": f"Country codes are upper case: {location}"})
-        response.status_code = 301
-        response.headers["Location"] = location
-        return response
-    return None
+    location = url_for(request.endpoint, **{**request.view_args, "country": code.upper()}, **request.args)
+    response = jsonify({"code": 301, "status": "Moved Permanently", "message": f"Country codes are upper case: {location}"})
+    response.status_code = 301
+    response.headers["Location"] = location
+    return response
 
 
 def _actor() -> Actor:
@@ -239,10 +238,6 @@ class CountryView(MethodView):
     @answers(301, 404)
     def get(self, country):
         """A country's current state: all three sections."""
-        moved = _upper_case_redirect(country)
-        if moved:
-            return moved
-        _country(country)
         state = history.country_states(country=country)[0]
         body = _country_summary(state)
         body["current"] = {section: history.resource(row) if row else None for section, row in state.sections.items()}
@@ -257,10 +252,6 @@ class SectionView(MethodView):
     @answers(301, 404)
     def get(self, country, section):
         """The current version of a section, with its ETag."""
-        moved = _upper_case_redirect(country)
-        if moved:
-            return moved
-        _country(country)
         row = history.current(country, section)
         if row is None:
             raise NotFound(f"{country} has not notified its {section}.")
@@ -301,14 +292,13 @@ class ConfirmView(MethodView):
     @answers(401, 403, 404, 409)
     def post(self, country, section):
         """Confirm that the current version is still correct (updates last_confirmed, no new version)."""
-        confirmation = publishing.confirm(_actor(), country, section)
+        publishing.confirm(_actor(), country, section)
         row = history.current(country, section)
-        confirmed = history.last_confirmed([row])[row.seq]
         return jsonify({
             "country": country,
             "section": section,
             "version": row.version,
-            "last_confirmed": history.rfc3339(max(confirmed, confirmation.confirmed_at)),
+            "last_confirmed": rfc3339(history.last_confirmed([row])[row.seq]),
         })
 
 
@@ -318,10 +308,6 @@ class VersionsView(MethodView):
     @answers(301, 404)
     def get(self, country, section):
         """Every version of a section, oldest first."""
-        moved = _upper_case_redirect(country)
-        if moved:
-            return moved
-        _country(country)
         return jsonify({"versions": [history.meta(row) for row in history.versions(country, section)]})
 
 
@@ -331,10 +317,6 @@ class VersionView(MethodView):
     @answers(301, 404)
     def get(self, country, section, number):
         """One version of a section."""
-        moved = _upper_case_redirect(country)
-        if moved:
-            return moved
-        _country(country)
         row = history.version(country, section, number)
         if row is None:
             raise NotFound(f"{country} {section} has no version {number}.")

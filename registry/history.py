@@ -12,6 +12,7 @@ from functools import lru_cache
 from sqlalchemy import and_, bindparam, func, select
 
 from . import reference
+from .chain import HASHED_FIELDS
 from .db import rfc3339, single_read
 from .documents import SECTIONS
 from .extensions import db
@@ -45,18 +46,9 @@ def resource(version: Version) -> dict:
 
 
 def chain_fields(version: Version) -> dict:
-    """The fields the hash chain covers, as published."""
-    return {
-        "country": version.country,
-        "section": version.section,
-        "version": version.version,
-        "seq": version.seq,
-        "published_at": rfc3339(version.published_at),
-        "withdrawn": version.withdrawn,
-        "document": document(version),
-        "prev_hash": version.prev_hash,
-        "hash": version.hash,
-    }
+    """The fields the hash chain covers, and the hash, as published."""
+    fields = {name: value for name, value in meta(version).items() if name in HASHED_FIELDS or name == "hash"}
+    return {**fields, "document": document(version)}
 
 
 def etag(version: Version) -> str:
