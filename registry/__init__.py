@@ -48,11 +48,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.register(app)
     cli.register(app)
 
-    from . import console, exports_web, i18n, pages
+    from . import check_pages, console, exports_web, i18n, pages
 
     csrf.exempt(api_surface.blp)
     i18n.register(app)
     pages.register(app)
     console.register(app)
     app.register_blueprint(exports_web.bp)
+    app.register_blueprint(check_pages.bp)
     return app

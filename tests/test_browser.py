@@ -1,60 +1,35 @@
 """The pages and the console in a real browser: Debian's Chromium, driven by Playwright, over real HTTP.
 
-Screenshots of the main pages are saved as test artifacts (REGISTRY_ARTIFACTS, by
-default artifacts/ in the repository, which git ignores).
+Screenshots of the main pages are saved as test artifacts (see tests/browser.py).
 """
-import os
 import re
-import threading
-from pathlib import Path
 
 import pytest
 
 from registry import accounts, demo
 
-from .conftest import need
+from .browser import DESKTOP, PHONE, WAIT_MS, chromium, screenshot, served
+from .browser import ARGS, CHROMIUM  # noqa: F401 (other browser tests import them from here)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = Path(os.environ.get("REGISTRY_ARTIFACTS") or Path(__file__).resolve().parent.parent / "artifacts") / "screenshots"
 PASSWORD = "correct horse battery staple"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-WAIT_MS = 15_000  # the longest any page may take to load here
 
 
 @pytest.fixture(scope="module")
 def browser():
-    """Chromium, once for this file; the tests skip (fail in CI) where it is not installed."""
-    if not os.path.exists(CHROMIUM):
-        need(f"Chromium is not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def registry(app):
     """The registry, with its demonstration data and a French officer, served by waitress on a free port."""
-    from waitress.server import create_server
-
     with app.app_context():
         demo.load()
         accounts.add_account("officer@fr.example", country="FR", secretariat=False, password=PASSWORD)
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    for channel in list(server._map.values()):
-        channel.close()
-    server.task_dispatcher.shutdown()
-    thread.join(timeout=5)
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture
@@ -63,11 +38,6 @@ def page(browser):
     context.set_default_timeout(WAIT_MS)
     yield context.new_page()
     context.close()
-
-
-def screenshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def sign_in(page, registry, email="officer@fr.example", password=PASSWORD):
