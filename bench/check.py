@@ -107,6 +107,12 @@ def serve(database_url: str) -> tuple[subprocess.Popen, int]:
 
 
 def run(database_url: str, count: int) -> list[str]:
+    described, samples = measure(database_url, count)
+    return [described, *(summary(label, values) for label, values in samples.items())]
+
+
+def measure(database_url: str, count: int) -> tuple[str, dict[str, list[float]]]:
+    """(what was asked of which registry, milliseconds per check of each way)."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench"})
     trip = check.read_trip(TRIP)
     body = json.dumps(TRIP)
@@ -143,11 +149,8 @@ def run(database_url: str, count: int) -> list[str]:
         connection.close()
         process.terminate()
         process.wait(timeout=30)
-    return [
-        f"{versions} versions; trip: 3 items, {trip.destination} + transit {', '.join(trip.transit)}, departure {trip.departure}; "
-        f"destination's sections used: {', '.join(sorted(used)) or 'none'}",
-        *(summary(label, values) for label, values in samples.items()),
-    ]
+    return (f"{versions} versions; trip: 3 items, {trip.destination} + transit {', '.join(trip.transit)}, departure {trip.departure}; "
+            f"destination's sections used: {', '.join(sorted(used)) or 'none'}", samples)
 
 
 def main(argv=None) -> int:

@@ -190,6 +190,11 @@ def bench(backend: str, folder: Path, versions: int, rounds: int, postgres_url: 
     began = time.perf_counter()
     generate(url, versions=versions, progress=say)
     say(f"{backend}: {versions:,} versions generated in {time.perf_counter() - began:.1f} s")
+    return measure(url, folder, rounds)[0]
+
+
+def measure(url: str, folder: Path, rounds: int) -> tuple[list[tuple[str, str, str]], dict[str, float]]:
+    """The table's rows for the registry at `url`, and the numbers its targets are judged by (seconds, bytes)."""
     rows = []
 
     environment = {**os.environ, "DATABASE_URL": url}
@@ -233,7 +238,10 @@ def bench(backend: str, folder: Path, versions: int, rounds: int, postgres_url: 
 
     rows.append(("`registry export DIR` (process start included)", f"{exported:.1f} s",
                  f"{sum(path.stat().st_size for path in files) / MIB:.1f} MiB in {len(files)} files"))
-    return rows
+    numbers = {"changes_http_s": median(times), "changes_server_growth_bytes": grown, "changes_peak_bytes": peak,
+               "registry_json_s": cold_registry[0], "as_of_s": median([result[0] for result in as_of]),
+               "zip_s": cold_zip[0], "export_s": exported}
+    return rows, numbers
 
 
 def main(argv=None) -> int:

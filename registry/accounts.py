@@ -8,11 +8,13 @@ from sqlalchemy import select
 
 from . import reference
 from .db import utcnow, write_transaction
+from .documents import bad_characters
 from .extensions import db
 from .models import Account, ApiToken
 
 TOKEN_PREFIX = "reg_"
 TOKEN_BYTES = 32  # of randomness, before encoding
+AUTHORITY_NAME_MAX = 200  # characters: the length of accounts.authority_name and versions.published_by
 _hasher = PasswordHasher()  # argon2id: deliberately slow
 
 
@@ -43,6 +45,8 @@ def add_account(email: str, *, country: str | None, secretariat: bool, password:
         raise AccountError(f"{country!r} is not an ISO 3166-1 alpha-2 country code.")
     if password is not None and len(password) < 12:
         raise AccountError("A password needs at least 12 characters.")
+    if authority_name:
+        _check_authority_name(authority_name)
     with write_transaction() as session:
         if session.scalar(select(Account).where(Account.email == email)):
             raise AccountError(f"An account for {email} exists already.")
@@ -56,6 +60,15 @@ def add_account(email: str, *, country: str | None, secretariat: bool, password:
         )
         session.add(account)
     return account
+
+
+def _check_authority_name(name: str) -> None:
+    """Refuse a name that could not sign publications: every feed, export and page shows it as `published_by`."""
+    problem = bad_characters(name)
+    if problem:
+        raise AccountError(f"The authority name {problem}.")
+    if len(name) > AUTHORITY_NAME_MAX:
+        raise AccountError(f"The authority name has {len(name)} characters; at most {AUTHORITY_NAME_MAX} are allowed.")
 
 
 def find_account(email: str) -> Account | None:

@@ -12,6 +12,7 @@ def from_environment(instance_path: str) -> dict:
         "REGISTRY_TAG_AUTHORITY": os.environ.get("REGISTRY_TAG_AUTHORITY") or "registry.example,2026",
         "SESSION_COOKIE_SECURE": os.environ.get("REGISTRY_SECURE_COOKIES", "") == "1",
         "REGISTRY_PROXY_HOPS": int(os.environ.get("REGISTRY_PROXY_HOPS") or 0),
+        "REGISTRY_EXPORTS_DIR": os.environ.get("REGISTRY_EXPORTS_DIR") or None,
     }
 
 

@@ -149,8 +149,11 @@ class Text(Kind):
         return [{"lang": lang, "text": text} for lang, text in (value or {}).items()]
 
     def from_form(self, form, name):
+        # Browsers send every line break of a textarea as CR LF (HTML, "constructing the entry
+        # list"); documents hold line breaks as LF, and the validator refuses CR.
         return [
-            {"lang": form.get(f"{name}.{index}.lang", "").strip(), "text": form.get(f"{name}.{index}.text", "")}
+            {"lang": form.get(f"{name}.{index}.lang", "").strip(),
+             "text": form.get(f"{name}.{index}.text", "").replace("\r\n", "\n")}
             for index in _indices(form, name)
         ]
 

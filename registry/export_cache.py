@@ -24,6 +24,9 @@ from flask import current_app
 from . import exports
 
 KEEP = 3  # states whose exports stay on disk: a download that began on an older state can finish
+# 10 seconds, far longer than a request takes from making a state's files to opening them: files
+# this recent may be about to be served by another worker, so they outlive KEEP for that long.
+IN_USE_S = 10
 STALE_BUILD_S = 3600  # 1 hour: a half-built directory older than this was abandoned by a crashed worker
 DOWNLOADS = ("registry.json", "changes.jsonl", "registry.zip")
 _building = threading.Lock()  # one bundle built at a time in a process; the others wait and reuse it
@@ -117,7 +120,7 @@ def _place_file(path: Path, data: bytes) -> None:
 
 
 def _prune() -> None:
-    """Remove all but the newest KEEP states' files, and builds abandoned long ago."""
+    """Remove all but the newest KEEP states' files (unless made in the last IN_USE_S), and builds abandoned long ago."""
     now = time.time()
     entries = [(entry, _modified(entry)) for entry in root().iterdir()]
     for entry, modified in entries:
@@ -125,8 +128,9 @@ def _prune() -> None:
             _remove(entry)
     kept = [(entry, modified) for entry, modified in entries if not entry.name.startswith(".")]
     for kind in ([item for item in kept if item[0].is_dir()], [item for item in kept if item[0].name.endswith(".registry.json")]):
-        for entry, _ in sorted(kind, key=lambda item: item[1], reverse=True)[KEEP:]:
-            _remove(entry)
+        for entry, modified in sorted(kind, key=lambda item: item[1], reverse=True)[KEEP:]:
+            if now - modified > IN_USE_S:
+                _remove(entry)
 
 
 def _modified(entry: Path) -> float:

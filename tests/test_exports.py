@@ -3,6 +3,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -468,12 +469,35 @@ def test_the_exports_page_lists_what_is_on_offer(client, published):
     assert client.get("/exports").status_code in (301, 308)
 
 
+def age(app, seconds: float) -> None:
+    """Make every kept export look `seconds` older, as if time had passed since it was made."""
+    from registry import export_cache
+
+    with app.app_context():
+        for entry in export_cache.root().iterdir():
+            moment = entry.stat().st_mtime - seconds
+            os.utime(entry, (moment, moment))
+
+
 def test_exports_built_for_older_states_are_removed(app, client, published):
     from registry import export_cache
 
     for day in range(5):
         published.publish("IT", "requirements", factories.requirements(max_supply_days=day + 1), FEB_1 + timedelta(days=day + 1))
         assert client.get("/exports/registry.zip").status_code == 200
+        age(app, export_cache.IN_USE_S + 1)
     with app.app_context():
         kept = [entry for entry in export_cache.root().iterdir() if entry.is_dir()]
     assert len(kept) == export_cache.KEEP
+
+
+def test_an_older_states_exports_just_made_are_not_removed_before_their_request_has_read_them(app, client, published):
+    """Another worker, on a newer state, may prune while this one's request is still about to open its files."""
+    from registry import export_cache
+
+    with app.app_context():
+        older = export_cache.bundle(exports.read_state())
+    for day in range(export_cache.KEEP + 1):
+        published.publish("IT", "requirements", factories.requirements(max_supply_days=day + 1), FEB_1 + timedelta(days=day + 1))
+        assert client.get("/exports/registry.zip").status_code == 200
+    assert older.zip.is_file() and older.files()

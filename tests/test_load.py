@@ -15,12 +15,15 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pytest
 
 from . import factories
 from .conftest import make_app
 from .test_cli import free_port
+from .test_feeds import every_change, tag, touching, walk
 
 SECONDS = float(os.environ.get("REGISTRY_LOAD_SECONDS", "60"))
 READERS = 20
@@ -32,7 +35,25 @@ READ_PATHS = [
     "/api/v1/changes?limit=200",
     "/api/v1/substances/methylphenidate",
     "/healthz",
+    "/feeds/changes.atom",
+    "/feeds/countries/FR.atom",
+    "/feeds/sections/requirements.atom",
+    "/feeds/substances/methylphenidate.atom",
+    "/feeds/changes/archive/1.atom",  # 404 until its 50 entries exist, then immutable
+    "/exports/registry.json",
+    "/exports/changes.jsonl?after=100",
+    "/exports/index.json",
+    "/exports/registry.zip",
 ]
+# Every feed the writers' publications reach, with the versions it must hold once they stop.
+FEEDS = {
+    "/feeds/changes.atom": lambda versions: versions,
+    **{f"/feeds/countries/{country}.atom": (lambda versions, country=country: [item for item in versions if item["meta"]["country"] == country])
+       for country in sorted(set(WRITER_COUNTRIES))},
+    "/feeds/sections/requirements.atom": lambda versions: versions,
+    "/feeds/sections/import-bans.atom": lambda versions: [],
+    "/feeds/substances/methylphenidate.atom": lambda versions: touching(versions, "methylphenidate"),
+}
 
 
 def request(base: str, method: str, path: str, body=None, headers=None, timeout=30):
@@ -47,6 +68,28 @@ def request(base: str, method: str, path: str, body=None, headers=None, timeout=
         return error.code, error.headers, error.read()
 
 
+@dataclass(frozen=True)
+class Answer:
+    status_code: int
+    data: bytes
+
+    @property
+    def json(self):
+        return json.loads(self.data)
+
+
+@dataclass(frozen=True)
+class Http:
+    """Enough of Flask's test client, over real HTTP, for the feed helpers of test_feeds.py."""
+
+    base: str
+
+    def get(self, url: str) -> Answer:
+        parts = urlsplit(url)
+        status, _, body = request(self.base, "GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        return Answer(status, body)
+
+
 @pytest.fixture
 def server(database_url, tmp_path):
     app = make_app(database_url)
@@ -57,7 +100,7 @@ def server(database_url, tmp_path):
         db.session.remove()
         db.engine.dispose()
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "load-test"}
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "load-test", "REGISTRY_EXPORTS_DIR": str(tmp_path / "exports")}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "4", "--worker-class", "gthread", "--threads", "4",
          "--bind", f"127.0.0.1:{port}", "--timeout", "60", "--log-level", "warning", "registry.wsgi:app"],
@@ -142,3 +185,9 @@ def test_the_registry_holds_under_concurrent_readers_and_writers(server):
 
     verified = subprocess.run([sys.executable, "-m", "registry", "verify"], env=env, capture_output=True, text=True, timeout=120)
     assert verified.returncode == 0, verified.stderr
+
+    versions = every_change(Http(base))
+    for path, selected in FEEDS.items():
+        found = walk(Http(base), path)
+        assert len(found) == len(set(found)), f"{path}: an entry appears twice along prev-archive"
+        assert sorted(found) == sorted(tag(item["meta"]) for item in selected(versions)), f"{path}: the archive walk lost entries"
