@@ -8,6 +8,8 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from .conftest import need
 
 CHROMIUM = "/usr/bin/chromium"
@@ -17,6 +19,22 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 WAIT_MS = 15_000  # the longest any page may take to load here
 SERVER_STOP_S = 5  # seconds to wait for the server's thread after closing it
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for a test file (import this fixture into the file)."""
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh desktop page in English, waiting at most WAIT_MS for anything."""
+    context = browser.new_context(viewport=DESKTOP, locale="en-GB")
+    context.set_default_timeout(WAIT_MS)
+    yield context.new_page()
+    context.close()
 
 
 @contextmanager

@@ -8,18 +8,12 @@ import pytest
 
 from registry import accounts, demo
 
-from .browser import DESKTOP, PHONE, WAIT_MS, chromium, screenshot, served
+from .browser import PHONE, browser, page, screenshot, served  # noqa: F401 (fixtures)
 from .browser import ARGS, CHROMIUM  # noqa: F401 (other browser tests import them from here)
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture
@@ -30,14 +24,6 @@ def registry(app):
         accounts.add_account("officer@fr.example", country="FR", secretariat=False, password=PASSWORD)
     with served(app) as url:
         yield url
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=DESKTOP, locale="en-GB")
-    context.set_default_timeout(WAIT_MS)
-    yield context.new_page()
-    context.close()
 
 
 def sign_in(page, registry, email="officer@fr.example", password=PASSWORD):

@@ -2,17 +2,11 @@
 filled in Chromium, read, printed, and turned into the Annex I model certificate."""
 import pytest
 
-from .browser import DESKTOP, PHONE, WAIT_MS, chromium, screenshot, served
+from .browser import DESKTOP, PHONE, WAIT_MS, browser, page, screenshot, served  # noqa: F401 (fixtures)
 from .test_check_api import publish
 from .test_check_page import FAMILY_PUBLISHED, FAMILY_TRIP, check_url
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture
@@ -21,14 +15,6 @@ def registry(app, authority):
     publish(app.test_client(), authority(secretariat=True), FAMILY_PUBLISHED)
     with served(app) as url:
         yield url
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=DESKTOP, locale="en-GB")
-    context.set_default_timeout(WAIT_MS)
-    yield context.new_page()
-    context.close()
 
 
 def fill_medicine(page, number: int, substance: str, amount: str, unit: str, unit_doses: str, form: str) -> None:
