@@ -21,13 +21,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
-    if app.config["REGISTRY_PROXY_HOPS"]:
-        # Behind a reverse proxy: take the client's address and scheme from the
-        # X-Forwarded-* headers of that many trusted proxies, never from anyone else.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = app.config["REGISTRY_PROXY_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(uri)
 
@@ -56,4 +49,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     console.register(app)
     app.register_blueprint(exports_web.bp)
     app.register_blueprint(check_pages.bp)
+
+    from . import feed_polls
+
+    feed_polls.register(app)  # polls are answered before Flask dispatches them (after feeds.register)
+    if app.config["REGISTRY_PROXY_HOPS"]:
+        # Behind a reverse proxy: take the client's address and scheme from the
+        # X-Forwarded-* headers of that many trusted proxies, never from anyone else.
+        # Outermost, so that the feed polls see them too.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["REGISTRY_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app

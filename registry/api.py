@@ -11,7 +11,7 @@ from . import history, publishing, reference
 from .accounts import authenticate_token
 from .db import rfc3339
 from .documents import SECTIONS
-from .publishing import Actor, Precondition, PublishingError
+from .publishing import Actor, Precondition
 from .urls import absolute
 
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Read and publish national notifications.")

@@ -8,7 +8,7 @@ failing with "database is locked".
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 
 from .extensions import db
@@ -99,3 +99,88 @@ def utcnow() -> datetime:
 def rfc3339(moment: datetime) -> str:
     """A stored UTC datetime as RFC 3339 text, e.g. 2026-03-01T09:30:00Z."""
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class DirectReads:
+    """Single-row SELECTs run on a pooled DB-API connection, without SQLAlchemy's Connection.
+
+    For registry/feed_polls.py, which answers a feed poll with one indexed query.
+    SQLAlchemy's Connection, transaction and result layers cost about 0.25 ms a
+    statement on the benchmark machine (docs/performance.md), several times the
+    statement itself; the statements are still SQLAlchemy's, compiled once for the
+    engine's dialect.
+
+    On SQLite the connections come from the application's engine. On PostgreSQL
+    they come from an engine of their own, in autocommit (one statement reads one
+    consistent state by itself) and without the pre-ping of the application's
+    engine, which would double the round trips of every poll. Disconnects are
+    handled the optimistic way instead: a statement that fails invalidates every
+    connection of that pool and raises DirectReads.Failed, so that the caller lets
+    the ordinary request path answer — and that path's engine pings, so the
+    request still succeeds after a database restart.
+    """
+
+    class Failed(Exception):
+        pass
+
+    def __init__(self, engine: Engine):
+        self.own_engine = engine.dialect.name == "postgresql"
+        self.engine = create_engine(engine.url, isolation_level="AUTOCOMMIT") if self.own_engine else engine
+        self._compiled: dict[int, tuple] = {}
+
+    def _compile(self, statement) -> tuple:
+        compiled = self._compiled.get(id(statement))
+        if compiled is None:
+            form = statement.compile(dialect=self.engine.dialect)
+            # The statement itself is kept too, so that its id is never reused for another; the
+            # parameters without a default (_check=False) are given by each call.
+            compiled = (form.string, form.positiontup if form.positional else None, form.construct_params(_check=False), statement)
+            self._compiled[id(statement)] = compiled
+        return compiled
+
+    def first(self, statement, values: dict | None = None) -> tuple | None:
+        """The first row of `statement` with its bind parameters set from `values`, as a plain tuple; or None."""
+        sql, positions, defaults, _ = self._compile(statement)
+        parameters = {**defaults, **values} if values else defaults
+        if positions is not None:
+            parameters = tuple(parameters[name] for name in positions)
+        try:
+            connection = self.engine.raw_connection()
+        except Exception as error:  # no connection could be made
+            raise DirectReads.Failed(str(error)) from error
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql, parameters)
+            row = cursor.fetchone()
+            cursor.close()
+        except Exception as error:
+            connection.invalidate(error)
+            if self.own_engine:
+                self.engine.dispose()  # the others are likely as dead: connect anew next time
+            raise DirectReads.Failed(str(error)) from error
+        finally:
+            connection.close()
+        return tuple(row) if row is not None else None
+
+    def dispose(self) -> None:
+        """Close the pooled connections of this reader's own engine, if it has one."""
+        if self.own_engine:
+            self.engine.dispose()
+
+
+def direct_reads(app) -> DirectReads:
+    """The application's DirectReads, made on first use."""
+    reads = app.extensions.get("direct_reads")
+    if reads is None:
+        with app.app_context():
+            reads = app.extensions["direct_reads"] = DirectReads(db.engine)
+    return reads
+
+
+def dispose_engines(app) -> None:
+    """Close every pooled connection the application holds: its session's, its engine's and its direct reads'."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if "direct_reads" in app.extensions:
+        app.extensions["direct_reads"].dispose()

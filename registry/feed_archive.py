@@ -32,13 +32,14 @@ class Kept:
     """An archive document as stored: its bytes, and the hash and time of its newest version."""
 
     document: bytes
+    last_seq: int
     last_hash: str
     updated: datetime
 
 
 # Built once: serving a kept document is this one query, all that the request costs.
 FIND = (
-    select(FeedArchive.document, FeedArchive.last_hash, Version.published_at)
+    select(FeedArchive.document, FeedArchive.last_seq, FeedArchive.last_hash, Version.published_at)
     .join(Version, and_(Version.seq == FeedArchive.last_seq, Version.hash == FeedArchive.last_hash))
     .where(FeedArchive.feed == bindparam("feed"), FeedArchive.page == bindparam("page"), FeedArchive.variant == bindparam("variant"))
 )
@@ -48,7 +49,7 @@ def find(feed: str, page: int, variant: str) -> Kept | None:
     """The stored archive document, if one was rendered from the history the registry holds."""
     with single_read() as connection:
         row = connection.execute(FIND, {"feed": feed, "page": page, "variant": variant}).first()
-    return Kept(row.document.encode("utf-8"), row.last_hash, row.published_at) if row else None
+    return Kept(row.document.encode("utf-8"), row.last_seq, row.last_hash, row.published_at) if row else None
 
 
 def keep(feed: str, page: int, variant: str, last_seq: int, last_hash: str, document: bytes) -> None:

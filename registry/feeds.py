@@ -31,14 +31,14 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from flask import Blueprint, Response, current_app, redirect, request, url_for
 from lxml import etree
 from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 
-from . import feed_archive, history, reference
+from . import feed_archive, history, reference, security
 from .changes import SECTION_NAMES
 from .db import rfc3339
 from .documents import SECTIONS
@@ -54,7 +54,7 @@ REGISTRY = "Registry of rules for travellers under treatment"
 FORMAT = "1"
 
 PAGE_SIZE = 50  # entries in an archive document; REGISTRY_FEED_PAGE_SIZE overrides it
-MEMORY_CACHE = 128  # subscription documents a process keeps; REGISTRY_FEED_MEMORY_CACHE overrides it
+MEMORY_CACHE = 128  # subscription and archive documents a process keeps, of each; REGISTRY_FEED_MEMORY_CACHE overrides it
 CURRENT_MAX_AGE_S = 60  # 1 minute: a new publication reaches shared caches within a minute
 ARCHIVE_MAX_AGE_S = 365 * 24 * 3600  # 1 year: a full archive document never changes
 NO_ENTRY_YET = datetime(1970, 1, 1)  # `updated` of a feed that has no entry yet
@@ -125,6 +125,16 @@ def substance_feed(key: str) -> Feed | None:
                 f"/substances/{key}", history.Selection(substance=key))
 
 
+@lru_cache(maxsize=1024)
+def feed(key: str) -> Feed | None:
+    """The feed at /feeds/{key}.atom, e.g. "countries/FR"; None when there is no such feed."""
+    if key == "changes":
+        return changes_feed()
+    kind, _, name = key.partition("/")
+    make = {"countries": country_feed, "sections": section_feed, "substances": substance_feed}.get(kind)
+    return make(name) if make and name and "/" not in name else None
+
+
 @dataclass(frozen=True)
 class Rendering:
     """Everything besides the history that decides a feed document's bytes."""
@@ -145,13 +155,27 @@ class Rendering:
         return f"tag:{self.tag_authority}:{specific}"
 
 
+def rendering(config, base: str) -> Rendering:
+    """How the application configured by `config` renders its feeds for links under `base`."""
+    return Rendering(base, config["REGISTRY_TAG_AUTHORITY"], config.get("REGISTRY_FEED_PAGE_SIZE", PAGE_SIZE))
+
+
 def _rendering() -> Rendering:
-    config = current_app.config
-    return Rendering(base_url(), config["REGISTRY_TAG_AUTHORITY"], config.get("REGISTRY_FEED_PAGE_SIZE", PAGE_SIZE))
+    return rendering(current_app.config, base_url())
 
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:40]
+
+
+def subscription_etag(rendering: Rendering, feed: "Feed", head_hash: str | None) -> str:
+    """The subscription document's ETag: a digest of its newest version's hash, which commits to all before it."""
+    return _digest(rendering.variant, feed.key, "current", head_hash or "")
+
+
+def archive_etag(rendering: Rendering, feed: "Feed", page: int, last_hash: str) -> str:
+    """An archive document's ETag: a digest of its newest version's hash."""
+    return _digest(rendering.variant, feed.key, f"archive/{page}", last_hash)
 
 
 def archived_pages(count: int, size: int) -> int:
@@ -257,27 +281,74 @@ def render_archive(feed: Feed, rendering: Rendering, page: int, versions: list) 
 # -- HTTP ------------------------------------------------------------------------------------
 
 
-class RecentDocuments:
-    """The subscription documents this process served last, by ETag, at most `size` of them."""
+@dataclass(frozen=True)
+class Served:
+    """A feed document as this process answers it: all that its 200 and 304 responses hold.
+
+    Views put them in the process's memory (FeedMemory) and registry/feed_polls.py
+    answers later polls from them before Flask dispatches the request, so both
+    paths send the same headers by construction.
+    """
+
+    document: bytes
+    etag: str
+    modified: datetime  # the newest entry's publication time (UTC, naive)
+    max_age_s: int
+    last_seq: int | None = None  # an archive document: its newest version, which must still
+    last_hash: str | None = None  # have this hash in the registry for the document to be served
+
+    @cached_property
+    def _ok(self) -> tuple:
+        return (("ETag", f'"{self.etag}"'), ("Last-Modified", http_date(self.modified.replace(tzinfo=timezone.utc))),
+                ("Cache-Control", f"public, max-age={self.max_age_s}"), ("Content-Type", CONTENT_TYPE),
+                ("Content-Length", str(len(self.document))), *security.HEADERS.items())
+
+    @cached_property
+    def _not_modified(self) -> tuple:
+        # RFC 9110 §15.4.5: a 304 repeats the validators and caching headers, without the content's.
+        return (("ETag", f'"{self.etag}"'), ("Cache-Control", f"public, max-age={self.max_age_s}"), *security.HEADERS.items())
+
+    def headers(self, *, not_modified: bool) -> list[tuple[str, str]]:
+        """Every header of the response, security headers included."""
+        return list(self._not_modified if not_modified else self._ok)
+
+
+class Recent:
+    """The documents this process served last, by key, at most `size` of them (least recently used go first)."""
 
     def __init__(self, size: int):
         self.size = size
-        self._documents: OrderedDict[str, bytes] = OrderedDict()
+        self._documents: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, etag: str) -> bytes | None:
+    def get(self, key) -> Served | None:
         with self._lock:
-            document = self._documents.get(etag)
-            if document is not None:
-                self._documents.move_to_end(etag)
-            return document
+            served = self._documents.get(key)
+            if served is not None:
+                self._documents.move_to_end(key)
+            return served
 
-    def put(self, etag: str, document: bytes) -> None:
+    def put(self, key, served: Served) -> None:
         with self._lock:
-            self._documents[etag] = document
-            self._documents.move_to_end(etag)
+            self._documents[key] = served
+            self._documents.move_to_end(key)
             while len(self._documents) > self.size:
                 self._documents.popitem(last=False)
+
+
+class FeedMemory:
+    """What a process remembers of the feed documents it rendered or fetched.
+
+    Subscription documents by ETag: the ETag digests the rendering's settings and
+    the feed's newest hash, so it determines the bytes and a document found under
+    it is current exactly when the registry's newest hash yields that ETag again.
+    Archive documents by (variant, feed, page), each with the seq and hash of its
+    newest version: served while that version keeps that hash.
+    """
+
+    def __init__(self, size: int):
+        self.current = Recent(size)
+        self.archives = Recent(size)
 
 
 def _not_modified(etag: str, modified: datetime, *, same_second=None) -> bool:
@@ -300,15 +371,13 @@ def _not_modified(etag: str, modified: datetime, *, same_second=None) -> bool:
     return modified == since and not same_second()
 
 
-def _answer(document: bytes | None, etag: str, modified: datetime, max_age_s: int) -> Response:
-    """The document, or 304 with an empty body when `document` is None."""
-    headers = {"ETag": f'"{etag}"', "Last-Modified": http_date(modified.replace(tzinfo=timezone.utc)),
-               "Cache-Control": f"public, max-age={max_age_s}"}
-    if document is None:
-        response = Response(status=304, headers=headers)
+def _answer(served: Served, not_modified: bool) -> Response:
+    """The document, or 304 with an empty body."""
+    if not_modified:
+        response = Response(status=304, headers=served.headers(not_modified=True))
         del response.headers["Content-Type"]
         return response
-    return Response(document, headers=headers, content_type=CONTENT_TYPE)
+    return Response(served.document, headers=served.headers(not_modified=False))
 
 
 def _shares_its_second(feed: Feed, head) -> bool:
@@ -321,16 +390,17 @@ def subscription(feed: Feed) -> Response:
     """A feed's subscription document, or 304: validators first, rendering only on a miss."""
     rendering = _rendering()
     head = history.selection_head(feed.selection)
-    etag = _digest(rendering.variant, feed.key, "current", head.hash if head else "")
+    etag = subscription_etag(rendering, feed, head.hash if head else None)
     modified = head.published_at if head else NO_ENTRY_YET
-    if _not_modified(etag, modified, same_second=lambda: _shares_its_second(feed, head)):
-        return _answer(None, etag, modified, CURRENT_MAX_AGE_S)
-    recent = current_app.extensions["feeds"]
-    document = recent.get(etag)
-    if document is None:
-        document = render_subscription(feed, rendering, head)
-        recent.put(etag, document)
-    return _answer(document, etag, modified, CURRENT_MAX_AGE_S)
+    not_modified = _not_modified(etag, modified, same_second=lambda: _shares_its_second(feed, head))
+    memory = current_app.extensions["feeds"].current
+    served = memory.get(etag)
+    if served is None:
+        if not_modified:  # nothing to render: the 304 needs only the validators
+            return _answer(Served(b"", etag, modified, CURRENT_MAX_AGE_S), True)
+        served = Served(render_subscription(feed, rendering, head), etag, modified, CURRENT_MAX_AGE_S)
+        memory.put(etag, served)
+    return _answer(served, not_modified)
 
 
 def archive(feed: Feed, page: int) -> Response:
@@ -343,26 +413,28 @@ def archive(feed: Feed, page: int) -> Response:
     stored = bool(current_app.config.get("REGISTRY_BASE_URL"))
     kept = feed_archive.find(feed.key, page, rendering.variant) if stored else None
     if kept is not None:
-        etag = _digest(rendering.variant, feed.key, f"archive/{page}", kept.last_hash)
-        document = None if _not_modified(etag, kept.updated) else kept.document
-        return _answer(document, etag, kept.updated, ARCHIVE_MAX_AGE_S)
-    if page < 1:
-        raise NotFound("Archive documents are numbered from 1.")
-    size = rendering.page_size
-    versions = history.selection_range(feed.selection, (page - 1) * size + 1, size)
-    if len(versions) < size:
-        raise NotFound(
-            f"Archive document {page} of this feed is not complete (archive documents hold {size} entries each); "
-            f"the newest entries are in {rendering.absolute(feed.path)}."
-        )
-    last = versions[-1]
-    etag = _digest(rendering.variant, feed.key, f"archive/{page}", last.hash)
-    if _not_modified(etag, last.published_at):
-        return _answer(None, etag, last.published_at, ARCHIVE_MAX_AGE_S)
-    document = render_archive(feed, rendering, page, versions)
-    if stored:
-        feed_archive.keep(feed.key, page, rendering.variant, last.seq, last.hash, document)
-    return _answer(document, etag, last.published_at, ARCHIVE_MAX_AGE_S)
+        served = Served(kept.document, archive_etag(rendering, feed, page, kept.last_hash), kept.updated, ARCHIVE_MAX_AGE_S,
+                        kept.last_seq, kept.last_hash)
+    else:
+        if page < 1:
+            raise NotFound("Archive documents are numbered from 1.")
+        size = rendering.page_size
+        versions = history.selection_range(feed.selection, (page - 1) * size + 1, size)
+        if len(versions) < size:
+            raise NotFound(
+                f"Archive document {page} of this feed is not complete (archive documents hold {size} entries each); "
+                f"the newest entries are in {rendering.absolute(feed.path)}."
+            )
+        last = versions[-1]
+        etag = archive_etag(rendering, feed, page, last.hash)
+        if _not_modified(etag, last.published_at):
+            return _answer(Served(b"", etag, last.published_at, ARCHIVE_MAX_AGE_S), True)
+        served = Served(render_archive(feed, rendering, page, versions), etag, last.published_at, ARCHIVE_MAX_AGE_S,
+                        last.seq, last.hash)
+        if stored:
+            feed_archive.keep(feed.key, page, rendering.variant, last.seq, last.hash, served.document)
+    current_app.extensions["feeds"].archives.put((rendering.variant, feed.key, page), served)
+    return _answer(served, _not_modified(served.etag, served.modified))
 
 
 def _found(feed: Feed | None) -> Feed:
@@ -420,6 +492,6 @@ def substance_archive(key, page):
 
 
 def register(app) -> None:
-    """Serve the feeds, with a per-process memory of recent subscription documents."""
+    """Serve the feeds, with a per-process memory of the documents served last."""
     app.register_blueprint(blueprint)
-    app.extensions["feeds"] = RecentDocuments(app.config.get("REGISTRY_FEED_MEMORY_CACHE", MEMORY_CACHE))
+    app.extensions["feeds"] = FeedMemory(app.config.get("REGISTRY_FEED_MEMORY_CACHE", MEMORY_CACHE))

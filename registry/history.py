@@ -240,9 +240,19 @@ def selection_head(selection: Selection):
     One indexed query, built once per kind of selection and run outside the ORM
     session (db.single_read): it is all that polling a feed costs.
     """
-    name, value = selection.criterion or (None, None)
     with single_read() as connection:
-        return connection.execute(_head_query(name), {"value": value} if name else {}).first()
+        return connection.execute(*head_statement(selection)).first()
+
+
+def head_statement(selection: Selection) -> tuple:
+    """(statement, parameters) of the query for a selection's newest version: seq, hash, published_at."""
+    name, value = selection.criterion or (None, None)
+    return _head_query(name), ({"value": value} if name else {})
+
+
+# The hash of the version with a given seq: whether a document rendered from it still
+# belongs to the history the registry holds (registry/feed_polls.py).
+VERSION_HASH = select(Version.hash).where(Version.seq == bindparam("seq"))
 
 
 @lru_cache(maxsize=None)

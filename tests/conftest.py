@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from registry import create_app
-from registry.extensions import db
+from registry.db import dispose_engines
 
 from . import factories
 
@@ -109,9 +109,7 @@ def make_app(database_url: str, **settings):
 def app(database_url):
     app = make_app(database_url)
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    dispose_engines(app)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from registry.db import dispose_engines
 from registry.extensions import db
 from registry.models import Version
 
@@ -44,5 +45,4 @@ def test_a_connection_killed_mid_publication_fails_cleanly_and_the_next_request_
     assert again.json["meta"]["seq"] == 1
     with app.app_context():
         assert db.session.query(Version).count() == 1
-        db.session.remove()
-        db.engine.dispose()
+    dispose_engines(app)

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from registry.db import dispose_engines
+
 from . import factories
 from .conftest import make_app
 from .test_cli import free_port
@@ -94,11 +96,7 @@ class Http:
 def server(database_url, tmp_path):
     app = make_app(database_url)
     tokens = {country: factories.AuthorityFactory(app)(country) for country in set(WRITER_COUNTRIES)}
-    with app.app_context():
-        from registry.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
+    dispose_engines(app)
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "load-test", "REGISTRY_EXPORTS_DIR": str(tmp_path / "exports")}
     process = subprocess.Popen(

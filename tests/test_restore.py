@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from registry import exports
-from registry.db import utcnow
+from registry.db import dispose_engines, utcnow
 from registry.extensions import db
 from registry.models import Confirmation, Setting, Version
 
@@ -29,9 +29,7 @@ def apps(tmp_path):
 
     yield make
     for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        dispose_engines(app)
 
 
 @pytest.fixture

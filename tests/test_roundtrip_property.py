@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from registry import accounts, reference
 from registry.documents import (AUTHORITY_ROLES, BANNABLE_CLASSES, DAYS_MAX, DOCUMENT_KINDS, LINE_MAX, MG_MAX, MG_MIN,
                                 PHONE, SECTIONS, THRESHOLDS, TRANSIT, TRAVELLERS_ALLOWED, bad_characters, validate_document)
-from registry.extensions import db
+from registry.db import dispose_engines
 
 from .conftest import make_app
 from .test_restore import assert_same_export
@@ -143,9 +143,7 @@ def registry_on(url: str):
     try:
         yield app
     finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        dispose_engines(app)
 
 
 def publish(client, headers: dict, slot: tuple[str, str], document: dict):
