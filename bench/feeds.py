@@ -9,9 +9,10 @@ callable that answers the same bytes with the same headers, served the same way;
 for reference, a route added to the registry's own Flask application answers them
 too, which shows what Flask and the application's hooks cost by themselves.
 
-- warm: the document is already rendered (a subscription document in the worker's
-  memory, an archive document in the database); the request costs the validators'
-  query and the copy. REGISTRY_BASE_URL is set, as on a public deployment.
+- warm: the document is already rendered and held in the worker's memory, so the
+  poll is answered before Flask (registry/feed_polls.py); the request costs the
+  query that proves it current and the copy. REGISTRY_BASE_URL is set, as on a
+  public deployment.
 - cold: a subscription document rendered from the database on that request: these
   requests go to a second server without REGISTRY_BASE_URL and each names another
   host (`Host: cold-N.bench`), so that nothing rendered for one serves another. An

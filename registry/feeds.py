@@ -16,7 +16,9 @@ so a digest of that hash and of the rendering's settings is a strong ETag that i
 known before anything is rendered. Subscription documents are kept in process
 memory by that ETag (a key that determines their bytes, so every worker process
 agrees); full archive documents in the database (registry/feed_archive.py) once
-REGISTRY_BASE_URL fixes their links.
+REGISTRY_BASE_URL fixes their links, and in process memory once served. A poll
+for a document the process holds is answered before Flask, by
+registry/feed_polls.py, from the same Served object these views build.
 
 The XML is built with lxml (which feedgen itself uses) rather than with feedgen:
 RFC 5005's fh:archive element would need a feedgen extension of its own, feedgen
