@@ -211,6 +211,7 @@ def export_command(directory, as_of):
 def restore_command(directory):
     """Rebuild an empty database from an export bundle, once its checksums and hash chain verify."""
     from . import exports, publishing
+    from .db import analyse
 
     click.echo(f"Checking {directory}: SHA256SUMS, the hash chain, metadata.json…", err=True)
     try:
@@ -222,4 +223,6 @@ def restore_command(directory):
         count = publishing.restore(bundle.versions(), bundle.confirmations(), demo_note=bundle.demo_note)
     except publishing.PublishingError as refusal:
         raise click.ClickException(f"Not restoring, the database is untouched: {refusal.message}") from None
+    click.echo("Gathering the query planner's statistics…", err=True)
+    analyse()
     click.echo(f"Restored {count} versions (last seq {bundle.metadata['last_seq']}, hash {bundle.metadata['hash']}).", err=True)

@@ -91,6 +91,23 @@ def single_read():
         yield connection
 
 
+def analyse() -> None:
+    """Give the query planner statistics for every table, as after a bulk load (`registry restore`).
+
+    Without them PostgreSQL plans a freshly loaded history as if its tables were
+    empty, and without the visibility map that VACUUM builds it reads the current
+    versions from the table's pages instead of from the index alone: tens of
+    milliseconds where it takes one (docs/performance.md, "Traveller check").
+    Autovacuum would get there, minutes later.
+    """
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM (ANALYZE)")  # not inside a transaction
+    else:
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
+
+
 def utcnow() -> datetime:
     """Now, in UTC, as a naive datetime to whole seconds (what the registry stores)."""
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)

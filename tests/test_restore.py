@@ -208,3 +208,19 @@ def test_restore_of_an_empty_registry_s_bundle_gives_an_empty_registry(app, apps
     export(copy, tmp_path / "again")
     assert_same_export(tmp_path / "bundle", tmp_path / "again")
 
+
+
+def test_a_restored_registry_gives_the_query_planner_its_statistics(source, apps, backend, sqlite_url, tmp_path, request):
+    """After a bulk load the planner must not take the history for empty (docs/performance.md, "Traveller check")."""
+    export(source, tmp_path / "bundle")
+    target = apps(request.getfixturevalue("postgres").new() if backend == "postgresql" else sqlite_url())
+    result = restore(target, tmp_path / "bundle")
+    assert result.exit_code == 0, result.output
+    assert "query planner" in result.output
+    with target.app_context():
+        if backend == "postgresql":
+            analysed = db.session.execute(db.text(
+                "SELECT last_analyze IS NOT NULL AND last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'versions'")).scalar()
+        else:
+            analysed = db.session.execute(db.text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'versions'")).scalar() > 0
+    assert analysed
