@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
-from registry import feed_polls
+from registry import feed_polls, feeds, reference
 from registry.db import DirectReads, direct_reads, dispose_engines
+from registry.documents import SECTIONS
 from registry.extensions import db
 from registry.models import Version
 
@@ -229,3 +230,12 @@ def test_over_http_a_poll_gets_the_same_bytes_and_headers_as_the_rendering(app, 
     (status, body, headers), (status_again, body_again, headers_again), (head_status, head_body, head_headers) = answers
     assert (status_again, body_again, headers_again) == (status, body, headers) == (200, body, headers)
     assert (head_status, head_body, head_headers) == (200, b"", headers)
+
+
+def test_every_feed_there_is_can_be_answered_from_memory():
+    keys = ["changes", *(f"countries/{code}" for code in reference.countries()), *(f"sections/{name}" for name in SECTIONS),
+            *(f"substances/{key}" for key in reference.substances())]
+    for key in keys:
+        for path in (f"/feeds/{key}.atom", f"/feeds/{key}/archive/12.atom"):
+            match = feed_polls.PATH.fullmatch(path)
+            assert match and feeds.feed(match[1]) is not None, path
