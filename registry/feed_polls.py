@@ -68,7 +68,7 @@ class FeedPolls:
         try:
             base = config.get("REGISTRY_BASE_URL") or get_current_url(
                 environ, host_only=True, trusted_hosts=config["TRUSTED_HOSTS"]).rstrip("/")
-            rendering = feeds.rendering(config, base)
+            rendering = feeds.rendering_for(config, base)
             served = self.current(feed, rendering) if match[2] is None else self.archived(feed, rendering, int(match[2]))
         except (SecurityError, DirectReads.Failed):
             return None

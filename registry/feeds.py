@@ -157,25 +157,25 @@ class Rendering:
         return f"tag:{self.tag_authority}:{specific}"
 
 
-def rendering(config, base: str) -> Rendering:
+def rendering_for(config, base: str) -> Rendering:
     """How the application configured by `config` renders its feeds for links under `base`."""
     return Rendering(base, config["REGISTRY_TAG_AUTHORITY"], config.get("REGISTRY_FEED_PAGE_SIZE", PAGE_SIZE))
 
 
 def _rendering() -> Rendering:
-    return rendering(current_app.config, base_url())
+    return rendering_for(current_app.config, base_url())
 
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:40]
 
 
-def subscription_etag(rendering: Rendering, feed: "Feed", head_hash: str | None) -> str:
+def subscription_etag(rendering: Rendering, feed: Feed, head_hash: str | None) -> str:
     """The subscription document's ETag: a digest of its newest version's hash, which commits to all before it."""
     return _digest(rendering.variant, feed.key, "current", head_hash or "")
 
 
-def archive_etag(rendering: Rendering, feed: "Feed", page: int, last_hash: str) -> str:
+def archive_etag(rendering: Rendering, feed: Feed, page: int, last_hash: str) -> str:
     """An archive document's ETag: a digest of its newest version's hash."""
     return _digest(rendering.variant, feed.key, f"archive/{page}", last_hash)
 
