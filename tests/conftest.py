@@ -2,12 +2,17 @@
 
 The suite runs on SQLite by default. With REGISTRY_TEST_DATABASE=postgresql it
 runs on the PostgreSQL server at REGISTRY_POSTGRES_URL instead, each test in a
-database of its own.
+database of its own. Every test database is a copy of one that the migrations
+built once per session (a file copy on SQLite, CREATE DATABASE … TEMPLATE on
+PostgreSQL): running the migrations for each test took most of the PostgreSQL
+suite's time.
 Tests that need something this machine may lack (PostgreSQL, Chromium) skip
 without it, unless REGISTRY_REQUIRE_ALL=1 (set by .ci/run) turns the skip into a
 failure.
 """
 import os
+import shutil
+import sqlite3
 import uuid
 
 import pytest
@@ -58,12 +63,23 @@ class PostgresDatabases:
         self.admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
         self.base = sa.engine.make_url(url)
         self.created = []
+        self.migrated = None  # the database every new one copies
 
     def new(self) -> str:
+        """A new database with the newest schema and nothing in it."""
+        if self.migrated is None:
+            self.migrated = self._create()
+            dispose_engines(make_app(self._url(self.migrated)))  # no connection may stay: it is a template
+        return self._url(self._create(template=self.migrated))
+
+    def _create(self, template: str | None = None) -> str:
         name = f"registry_test_{uuid.uuid4().hex[:12]}"
         with self.admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         self.created.append(name)
+        return name
+
+    def _url(self, name: str) -> str:
         return self.base.set(database=name).render_as_string(hide_password=False)
 
     def drop_all(self):
@@ -89,11 +105,25 @@ def backend():
     return "postgresql" if os.environ.get("REGISTRY_TEST_DATABASE") == "postgresql" else "sqlite"
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """A SQLite file with the newest schema and nothing in it, made once: each test's database copies it."""
+    path = tmp_path_factory.mktemp("migrated") / "registry.sqlite"
+    dispose_engines(make_app(f"sqlite:///{path}"))
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the file itself
+    connection.close()
+    return path
+
+
 @pytest.fixture
 def database_url(backend, tmp_path, request):
+    """A new database with the newest schema and nothing in it."""
     if backend == "postgresql":
         return request.getfixturevalue("postgres").new()
-    return f"sqlite:///{tmp_path / 'registry.sqlite'}"
+    path = tmp_path / "registry.sqlite"
+    shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+    return f"sqlite:///{path}"
 
 
 def make_app(database_url: str, **settings):
