@@ -17,7 +17,6 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import generate  # noqa: E402
+from serving import ChildServer, free_port  # noqa: E402
 
 from registry import check, create_app, history  # noqa: E402
 from registry.check_api import current_documents  # noqa: E402
@@ -43,7 +43,6 @@ TRIP = {
 }
 WARM_UP = 20
 ROUNDS = 20
-SERVER_START_S = 60
 
 
 def summary(label: str, samples: list[float]) -> str:
@@ -81,29 +80,14 @@ def settle(database_url: str) -> None:
     engine.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def serve(database_url: str) -> tuple[subprocess.Popen, int]:
-    """`registry serve` on a free port of 127.0.0.1, in a process of its own, once it answers."""
+def serve(database_url: str) -> ChildServer:
+    """`registry serve` on a free port of 127.0.0.1, in a process of its own."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "registry", "serve", "--host", "127.0.0.1", "--port", str(port)],
+    return ChildServer(
+        [sys.executable, "-m", "registry", "serve", "--host", "127.0.0.1", "--port", str(port)], port,
         env={**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return process, port
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError(f"registry serve did not listen on port {port} within {SERVER_START_S} s")
 
 
 def run(database_url: str, count: int) -> list[str]:
@@ -117,8 +101,6 @@ def measure(database_url: str, count: int) -> tuple[str, dict[str, list[float]]]
     trip = check.read_trip(TRIP)
     body = json.dumps(TRIP)
     client = app.test_client()
-    process, port = serve(database_url)
-    connection = http.client.HTTPConnection("127.0.0.1", port)
 
     def read_and_decide():
         found = current_documents(trip.countries)
@@ -134,21 +116,18 @@ def measure(database_url: str, count: int) -> tuple[str, dict[str, list[float]]]
         answer = connection.getresponse()
         assert answer.status == 200 and json.loads(answer.read())["countries"], answer.status
 
-    try:
-        with app.app_context():
-            versions = history.head().seq
-            notified = current_documents(trip.countries)
-            used = {entry["section"] for entry in check.check(trip, notified).as_json()["countries"][0]["based_on"]}
-            samples = interleaved({
-                "rules only": lambda: check.check(trip, notified).as_json(),
-                "read + rules": read_and_decide,
-                "POST /api/v1/check, in process": in_process,
-                "POST /api/v1/check, HTTP to waitress": over_http,
-            }, count)
-    finally:
+    with serve(database_url) as server, app.app_context():
+        connection = http.client.HTTPConnection("127.0.0.1", server.port)
+        versions = history.head().seq
+        notified = current_documents(trip.countries)
+        used = {entry["section"] for entry in check.check(trip, notified).as_json()["countries"][0]["based_on"]}
+        samples = interleaved({
+            "rules only": lambda: check.check(trip, notified).as_json(),
+            "read + rules": read_and_decide,
+            "POST /api/v1/check, in process": in_process,
+            "POST /api/v1/check, HTTP to waitress": over_http,
+        }, count)
         connection.close()
-        process.terminate()
-        process.wait(timeout=30)
     return (f"{versions} versions; trip: 3 items, {trip.destination} + transit {', '.join(trip.transit)}, departure {trip.departure}; "
             f"destination's sections used: {', '.join(sorted(used)) or 'none'}", samples)
 

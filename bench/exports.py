@@ -24,7 +24,6 @@ progress goes to stderr.
 import argparse
 import http.client
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import generate  # noqa: E402
+from serving import ChildServer, free_port  # noqa: E402
 
 AS_OF = "2023-09-01"  # generate.py publishes hourly from 2022-01-01: the middle of 30,000 versions
 MIB = 1024 * 1024
@@ -45,33 +45,12 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
+class Server(ChildServer):
     """A WSGI application under waitress (4 threads, buffers as `registry serve` sets them), in a child process, until the block ends."""
 
     def __init__(self, *arguments: str):
-        self.port = free_port()
-        self.process = subprocess.Popen([sys.executable, __file__, "--serve", *arguments, str(self.port)])
-
-    def __enter__(self):
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
-            except OSError:
-                time.sleep(0.1)
-        self.process.kill()
-        raise RuntimeError("the server did not start within 60 s")
-
-    def __exit__(self, *exc):
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        port = free_port()
+        super().__init__([sys.executable, __file__, "--serve", *arguments, str(port)], port)
 
     def memory(self) -> dict[str, int]:
         """The server's resident memory now (VmRSS) and at its peak so far (VmHWM), in bytes."""

@@ -29,9 +29,7 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +39,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import generate  # noqa: E402
+from serving import ChildServer, free_port  # noqa: E402
 from sqlalchemy import create_engine, make_url  # noqa: E402
 
 from registry.feeds import PAGE_SIZE  # noqa: E402
@@ -104,34 +103,13 @@ def serve_flask(document: str, port: int) -> None:
     waitress.serve(app, host="127.0.0.1", port=port, threads=4, _quiet=True)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
+class Server(ChildServer):
     """This file run with --serve in a child process, until the block ends."""
 
     def __init__(self, *arguments: str):
-        self.port = free_port()
+        port = free_port()
         environment = {key: value for key, value in os.environ.items() if key != "REGISTRY_BASE_URL"}
-        self.process = subprocess.Popen([sys.executable, __file__, "--serve", *arguments, "--port", str(self.port)], env=environment)
-
-    def __enter__(self):
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
-            except OSError:
-                time.sleep(0.1)
-        self.process.kill()
-        raise RuntimeError("the server did not start within 60 s")
-
-    def __exit__(self, *exc):
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        super().__init__([sys.executable, __file__, "--serve", *arguments, "--port", str(port)], port, env=environment)
 
 
 # -- client --------------------------------------------------------------------------------
