@@ -29,9 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate  # noqa: E402
 from serving import ChildServer, free_port  # noqa: E402
 
-from registry import check, create_app, history  # noqa: E402
-from registry.check_api import current_documents  # noqa: E402
-from registry.extensions import db  # noqa: E402
+from registry import create_app, history  # noqa: E402
+
+from registry.check import rules, trip as trips
+from registry.check.notifications import current_documents  # noqa: E402
+from registry.db import db  # noqa: E402
 
 TRIP = {
     "destination": "FR", "transit": ["CH"], "departure": "DE", "days": 21,
@@ -98,14 +100,14 @@ def run(database_url: str, count: int) -> list[str]:
 def measure(database_url: str, count: int) -> tuple[str, dict[str, list[float]]]:
     """(what was asked of which registry, milliseconds per check of each way)."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench"})
-    trip = check.read_trip(TRIP)
+    trip = trips.read_trip(TRIP)
     body = json.dumps(TRIP)
     client = app.test_client()
 
     def read_and_decide():
         found = current_documents(trip.countries)
         db.session.rollback()  # end the read, as the end of a request does
-        return check.check(trip, found).as_json()
+        return rules.check(trip, found).as_json()
 
     def in_process():
         answer = client.post("/api/v1/check", json=TRIP)
@@ -120,9 +122,9 @@ def measure(database_url: str, count: int) -> tuple[str, dict[str, list[float]]]
         connection = http.client.HTTPConnection("127.0.0.1", server.port)
         versions = history.head().seq
         notified = current_documents(trip.countries)
-        used = {entry["section"] for entry in check.check(trip, notified).as_json()["countries"][0]["based_on"]}
+        used = {entry["section"] for entry in rules.check(trip, notified).as_json()["countries"][0]["based_on"]}
         samples = interleaved({
-            "rules only": lambda: check.check(trip, notified).as_json(),
+            "rules only": lambda: rules.check(trip, notified).as_json(),
             "read + rules": read_and_decide,
             "POST /api/v1/check, in process": in_process,
             "POST /api/v1/check, HTTP to waitress": over_http,

@@ -123,19 +123,20 @@ def in_process_changes(database_url: str, rounds: int) -> tuple[float, int, int,
 
     Timed without tracemalloc (which slows every allocation), then measured once with it.
     """
-    from registry import create_app, exports
+    from registry import create_app
+    from registry.exports import files as export_files
     from registry.db import read_snapshot
-    from registry.extensions import db
+    from registry.db import db
 
     def stream() -> int:
         with read_snapshot():
-            state = exports.read_state()
-            return sum(len(chunk) for chunk in exports.changes(until_seq=state.last_seq))
+            state = export_files.read_state()
+            return sum(len(chunk) for chunk in export_files.changes(until_seq=state.last_seq))
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
         with read_snapshot():
-            exports.read_state()  # connect first, so that connecting is not counted
+            export_files.read_state()  # connect first, so that connecting is not counted
         before = resident()
         times = []
         for _ in range(rounds):

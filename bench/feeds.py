@@ -10,7 +10,7 @@ for reference, a route added to the registry's own Flask application answers the
 too, which shows what Flask and the application's hooks cost by themselves.
 
 - warm: the document is already rendered and held in the worker's memory, so the
-  poll is answered before Flask (registry/feed_polls.py); the request costs the
+  poll is answered before Flask (registry/feeds/polls.py); the request costs the
   query that proves it current and the copy. REGISTRY_BASE_URL is set, as on a
   public deployment.
 - cold: a subscription document rendered from the database on that request: these
@@ -42,7 +42,7 @@ from generate import generate  # noqa: E402
 from serving import ChildServer, free_port  # noqa: E402
 from sqlalchemy import create_engine, make_url  # noqa: E402
 
-from registry.feeds import PAGE_SIZE  # noqa: E402
+from registry.feeds.rendering import PAGE_SIZE  # noqa: E402
 
 SIZES = (1_000, 30_000)
 FEEDS = ("/feeds/changes.atom", "/feeds/countries/FR.atom", "/feeds/sections/import-bans.atom",

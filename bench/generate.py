@@ -291,7 +291,7 @@ def generate(database_url: str, countries: int = 250, versions_per_section: int 
     from flask_migrate import upgrade
 
     from registry import create_app, publishing
-    from registry.extensions import db
+    from registry.db import db
 
     progress = progress or (lambda message: None)
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from . import reference
 from .db import utcnow, write_transaction
 from .documents import bad_characters
-from .extensions import db
+from .db import db
 from .models import Account, ApiToken
 
 TOKEN_PREFIX = "reg_"

@@ -1,4 +1,4 @@
-"""The hash chain over all publications (CONTRACT, "Hash chain")."""
+"""The hash chain over all publications (docs/api.md, "Hash chain")."""
 import hashlib
 import json
 

@@ -22,10 +22,10 @@ def describe(section: str, before: dict | None, after: dict | None) -> Differenc
     """The differences from `before` (None: nothing in force) to `after` (None: withdrawn)."""
     difference = Difference()
     if after is None:
-        difference.add(f"The {SECTION_NAMES[section]} section was withdrawn; nothing is in force.", _named(section, before))
+        difference.add(f"The {SECTION_PHRASES[section]} section was withdrawn; nothing is in force.", _named(section, before))
         return difference
     if before is None:
-        difference.add(f"First notification of {SECTION_NAMES[section]}.", _named(section, after))
+        difference.add(f"First notification of {SECTION_PHRASES[section]}.", _named(section, after))
         _DESCRIBERS[section](difference, {}, after)
         return difference
     _DESCRIBERS[section](difference, before, after)
@@ -34,7 +34,7 @@ def describe(section: str, before: dict | None, after: dict | None) -> Differenc
     return difference
 
 
-SECTION_NAMES = {
+SECTION_PHRASES = {
     "requirements": "documentary requirements",
     "authorities": "issuing authorities",
     "import-bans": "article 13 import bans",

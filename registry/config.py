@@ -1,5 +1,11 @@
-"""Settings, read from the environment (CONTRACT, "Command line")."""
+"""The registry's version and settings, read from the environment (docs/api.md, "Settings")."""
 import os
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    VERSION = version("travellers-registry")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    VERSION = "0.0.0+source"
 
 
 def from_environment(instance_path: str) -> dict:
@@ -17,7 +23,7 @@ def from_environment(instance_path: str) -> dict:
 
 
 DEFAULTS = {
-    # CONTRACT, "Bad input": a body over 1 MiB is answered 413.
+    # docs/api.md, "Bad input": a body over 1 MiB is answered 413.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,

@@ -1,4 +1,4 @@
-"""Database engine behaviour that the rest of the registry relies on.
+"""The database: the SQLAlchemy object, and the engine behaviour the rest of the registry relies on.
 
 Publications form one registry-wide hash chain, so they are serialized: on
 PostgreSQL with a transaction-scoped advisory lock, on SQLite by taking the write
@@ -8,10 +8,20 @@ failing with "database is locked".
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sqlalchemy import create_engine, event, text
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 
-from .extensions import db
+# Named constraints keep migrations portable between SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 
 SQLITE_BUSY_TIMEOUT_S = 60
 # Any constant will do; it names "the publication chain" among advisory locks.
@@ -121,7 +131,7 @@ def rfc3339(moment: datetime) -> str:
 class DirectReads:
     """Single-row SELECTs run on a pooled DB-API connection, without SQLAlchemy's Connection.
 
-    For registry/feed_polls.py, which answers a feed poll with one indexed query.
+    For registry/feeds/polls.py, which answers a feed poll with one indexed query.
     SQLAlchemy's Connection, transaction and result layers cost about 0.25 ms a
     statement on the benchmark machine (docs/performance.md), several times the
     statement itself; the statements are still SQLAlchemy's, compiled once for the

@@ -1,4 +1,4 @@
-"""The three section documents and their validation (CONTRACT, "Section documents").
+"""The three section documents and their validation (docs/api.md, "Section documents").
 
 Validation lives here and only here. The marshmallow schemas below check every
 document an authority submits; `validate(section, document)` returns the problems

@@ -15,12 +15,12 @@ from . import reference
 from .chain import HASHED_FIELDS
 from .db import rfc3339, single_read
 from .documents import SECTIONS
-from .extensions import db
+from .db import db
 from .models import Confirmation, Setting, Version, VersionSubstance
 
 
 def meta(version: Version) -> dict:
-    """A version's `meta` (CONTRACT, "JSON API")."""
+    """A version's `meta` (docs/api.md, "JSON API")."""
     return {
         "country": version.country,
         "section": version.section,
@@ -251,7 +251,7 @@ def head_statement(selection: Selection) -> tuple:
 
 
 # The hash of the version with a given seq: whether a document rendered from it still
-# belongs to the history the registry holds (registry/feed_polls.py).
+# belongs to the history the registry holds (registry/feeds/polls.py).
 VERSION_HASH = select(Version.hash).where(Version.seq == bindparam("seq"))
 
 

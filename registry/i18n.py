@@ -89,12 +89,12 @@ def switch_url(lang: str) -> str:
 
 # -- the contract's codes in words -------------------------------------------------------
 
-SECTION_NAMES = {
+SECTION_LABELS = {
     "requirements": _l("Documentary requirements"),
     "authorities": _l("Issuing authorities"),
     "import-bans": _l("Import bans (article 13)"),
 }
-DOCUMENT_KINDS = {
+DOCUMENT_KIND_LABELS = {
     "prescription": _l("a prescription"),
     "physician-letter": _l("a letter from the treating physician"),
     "certificate": _l("a certificate from the authority of the country of departure (Annex I)"),
@@ -102,7 +102,7 @@ DOCUMENT_KINDS = {
     "schengen-certificate": _l("a Schengen certificate"),
     "customs-declaration": _l("a customs declaration"),
 }
-SCHEDULE_CLASSES = {
+SCHEDULE_CLASS_LABELS = {
     "1961-I": _l("narcotic drugs in Schedule I (1961)"),
     "1961-II": _l("narcotic drugs in Schedule II (1961)"),
     "1961-III": _l("preparations in Schedule III (1961)"),
@@ -112,37 +112,37 @@ SCHEDULE_CLASSES = {
     "1971-III": _l("psychotropic substances in Schedule III (1971)"),
     "1971-IV": _l("psychotropic substances in Schedule IV (1971)"),
 }
-SCHEDULE_SHORT = {
+SCHEDULE_CLASS_SHORT_LABELS = {
     code: label for code, label in zip(reference.SCHEDULE_CLASSES, (
         _l("1961 Schedule I"), _l("1961 Schedule II"), _l("1961 Schedule III"), _l("1961 Schedule IV"),
         _l("1971 Schedule I"), _l("1971 Schedule II"), _l("1971 Schedule III"), _l("1971 Schedule IV"),
     ))
 }
-TRAVELLERS_ALLOWED = {
+TRAVELLERS_ALLOWED_LABELS = {
     "yes": _l("Travellers may bring medicines containing controlled substances for their own treatment."),
     "restricted": _l("Travellers may bring such medicines only under restrictions."),
     "no": _l("Travellers generally may not bring such medicines."),
 }
-TRANSIT = {
+TRANSIT_LABELS = {
     "same-as-entry": _l("Travellers in transit need the same documents as for entry."),
     "not-required": _l("Travellers in transit need no documents."),
     "own-rules": _l("Transit has rules of its own:"),
 }
-ROLES = {
+ROLE_LABELS = {
     "permits": _l("issues import permits to incoming travellers"),
     "certificates": _l("issues certificates to residents who travel"),
     "competent-authority": _l("competent authority"),
     "enquiries": _l("answers enquiries"),
     "exceptions": _l("grants exceptions"),
 }
-THRESHOLDS = {
+THRESHOLD_LABELS = {
     "always": _l("always"),
     "guideline": _l("above the guideline amount (Annex II/III)"),
     "amount": _l("above a set amount"),
     "days": _l("above a number of days of supply"),
 }
-TRAVELLERS_CHOICES = {"yes": _l("yes"), "restricted": _l("restricted"), "no": _l("no")}
-TRANSIT_CHOICES = {
+TRAVELLERS_ALLOWED_CHOICE_LABELS = {"yes": _l("yes"), "restricted": _l("restricted"), "no": _l("no")}
+TRANSIT_CHOICE_LABELS = {
     "same-as-entry": _l("same documents as for entry"),
     "not-required": _l("no documents needed"),
     "own-rules": _l("rules of its own (describe them)"),
@@ -179,7 +179,7 @@ def substance_name(key: str) -> str:
 
 def applies_to_name(item: str) -> str:
     """A rule's `applies_to` entry: a schedule class or a substance, in words."""
-    return str(SCHEDULE_CLASSES[item]) if item in SCHEDULE_CLASSES else substance_name(item)
+    return str(SCHEDULE_CLASS_LABELS[item]) if item in SCHEDULE_CLASS_LABELS else substance_name(item)
 
 
 def language_name(code: str) -> str:
@@ -266,14 +266,14 @@ def register(app) -> None:
             "moment": moment,
             "milligrams": milligrams,
             "lines": lines,
-            "SECTION_NAMES": SECTION_NAMES,
-            "DOCUMENT_KINDS": DOCUMENT_KINDS,
-            "SCHEDULE_CLASSES": SCHEDULE_CLASSES,
-            "SCHEDULE_SHORT": SCHEDULE_SHORT,
-            "TRAVELLERS_ALLOWED": TRAVELLERS_ALLOWED,
-            "TRANSIT": TRANSIT,
-            "ROLES": ROLES,
-            "THRESHOLDS": THRESHOLDS,
-            "TRAVELLERS_CHOICES": TRAVELLERS_CHOICES,
-            "TRANSIT_CHOICES": TRANSIT_CHOICES,
+            "SECTION_LABELS": SECTION_LABELS,
+            "DOCUMENT_KIND_LABELS": DOCUMENT_KIND_LABELS,
+            "SCHEDULE_CLASS_LABELS": SCHEDULE_CLASS_LABELS,
+            "SCHEDULE_CLASS_SHORT_LABELS": SCHEDULE_CLASS_SHORT_LABELS,
+            "TRAVELLERS_ALLOWED_LABELS": TRAVELLERS_ALLOWED_LABELS,
+            "TRANSIT_LABELS": TRANSIT_LABELS,
+            "ROLE_LABELS": ROLE_LABELS,
+            "THRESHOLD_LABELS": THRESHOLD_LABELS,
+            "TRAVELLERS_ALLOWED_CHOICE_LABELS": TRAVELLERS_ALLOWED_CHOICE_LABELS,
+            "TRANSIT_CHOICE_LABELS": TRANSIT_CHOICE_LABELS,
         }

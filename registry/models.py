@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
+from .db import db
 
 PUBLIC = {"public": True}
 PRIVATE = {"public": False}
@@ -132,7 +132,7 @@ class Setting(db.Model):
 
 
 class FeedArchive(db.Model):
-    """A full archive document of an Atom feed, rendered once (see registry/feed_archive.py)."""
+    """A full archive document of an Atom feed, rendered once (see registry/feeds/archive.py)."""
 
     __tablename__ = "feed_archives"
 
@@ -145,7 +145,7 @@ class FeedArchive(db.Model):
 
 
 class SignInAttempt(db.Model):
-    """A failed console sign-in, kept for the throttling window (see registry/sign_in.py)."""
+    """A failed console sign-in, kept for the throttling window (see registry/console/sign_in.py)."""
 
     __tablename__ = "sign_in_attempts"
 

@@ -12,10 +12,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from . import chain, changes, reference
+from . import chain, changes, history, reference
 from .db import utcnow, write_transaction
 from .documents import SECTIONS, normalized, validate_document
-from .models import Account, AuditRecord, Confirmation, Version, VersionSubstance
+from .models import Account, AuditRecord, Confirmation, Setting, Version, VersionSubstance
 
 
 class PublishingError(Exception):
@@ -65,6 +65,7 @@ class PreconditionRequired(PublishingError):
     status = 428
 
 
+MOMENT = "%Y-%m-%dT%H:%M:%SZ"  # published_at as the chain hashes it (docs/api.md, "Hash chain")
 NO_TOKEN = "A valid API token is needed to write: send Authorization: Bearer <token>."
 
 
@@ -132,15 +133,6 @@ def _authorize(actor: Actor, country: str, section: str) -> Account:
     return actor.account
 
 
-def _current(session, country: str, section: str) -> Version | None:
-    return session.scalar(
-        select(Version)
-        .where(Version.country == country, Version.section == section)
-        .order_by(Version.version.desc())
-        .limit(1)
-    )
-
-
 def _check_precondition(current: Version | None, precondition: Precondition, *, withdrawing: bool) -> None:
     if not precondition.given:
         if current is None and not withdrawing:
@@ -172,39 +164,26 @@ def _publish(actor: Actor, country: str, section: str, document, precondition: P
             raise Invalid(f"The {section} document is not valid: {count} problem{'s' if count > 1 else ''}. Nothing was stored.", problems)
         document = normalized(document)
     with write_transaction() as session:
-        current = _current(session, country, section)
+        # Read inside the serialized transaction, so that nobody publishes in between.
+        current = history.current(country, section)
         _check_precondition(current, precondition, withdrawing=withdrawing)
         if withdrawing and current.withdrawn:
             raise Conflict(f"Version {current.version} already withdrew this section.")
-        head = session.scalar(select(Version).order_by(Version.seq.desc()).limit(1))
+        head = history.head()
         moment = max(published_at or utcnow(), head.published_at if head else datetime.min)
-        before = None if current is None or current.withdrawn else json.loads(current.document)
-        difference = changes.describe(section, before, document)
+        difference = changes.describe(section, history.document(current) if current else None, document)
         fields = {
             "country": country,
             "section": section,
             "version": (current.version if current else 0) + 1,
             "seq": (head.seq if head else 0) + 1,
-            "published_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "published_at": moment.strftime(MOMENT),
             "withdrawn": withdrawing,
             "document": document,
             "prev_hash": head.hash if head else chain.GENESIS_HASH,
         }
-        row = Version(
-            seq=fields["seq"],
-            country=country,
-            section=section,
-            version=fields["version"],
-            published_at=moment,
-            published_by=account.authority_name,
-            account_id=account.id,
-            withdrawn=withdrawing,
-            document=None if withdrawing else chain.canonical_json(document),
-            changes=chain.canonical_json(difference.sentences),
-            prev_hash=fields["prev_hash"],
-            hash=chain.version_hash(fields),
-        )
-        row.substances = [VersionSubstance(substance=key) for key in sorted(difference.substances)]
+        row = _version_row(fields, published_by=account.authority_name, account_id=account.id,
+                           sentences=difference.sentences, substances=difference.substances)
         session.add(row)
         session.add(_audit(actor, "withdraw" if withdrawing else "publish", country, section, "ok",
                            201 if row.version == 1 else 200, seq=row.seq, detail={"version": row.version}))
@@ -214,7 +193,7 @@ def _publish(actor: Actor, country: str, section: str, document, precondition: P
 def _confirm(actor: Actor, country: str, section: str, confirmed_at: datetime | None) -> Confirmation:
     _authorize(actor, country, section)
     with write_transaction() as session:
-        current = _current(session, country, section)
+        current = history.current(country, section)
         if current is None:
             raise NotFound("Nothing is published in this section, so there is nothing to confirm.")
         if current.withdrawn:
@@ -233,8 +212,6 @@ def restore(versions, confirmations=(), *, demo_note: str | None = None) -> int:
     before anything is kept: a bundle that does not verify leaves the database as it was.
     Returns the number of versions restored.
     """
-    from .models import Setting
-
     with write_transaction() as session:
         if session.scalar(select(Version.seq).limit(1)) is not None:
             raise Conflict("The database already holds publications; restore only into an empty registry.")
@@ -245,17 +222,9 @@ def restore(versions, confirmations=(), *, demo_note: str | None = None) -> int:
             if meta["seq"] != count + 1 or meta["prev_hash"] != previous_hash or chain.version_hash(fields) != meta["hash"]:
                 raise Invalid(f"The history does not verify at seq {meta['seq']}: the bundle was altered or is incomplete.")
             key = (meta["country"], meta["section"])
-            before = documents.get(key)
-            row = Version(
-                seq=meta["seq"], country=meta["country"], section=meta["section"], version=meta["version"],
-                published_at=datetime.strptime(meta["published_at"], "%Y-%m-%dT%H:%M:%SZ"),
-                published_by=meta["published_by"], account_id=None, withdrawn=meta["withdrawn"],
-                document=None if document is None else chain.canonical_json(document),
-                changes=chain.canonical_json(meta["changes"]), prev_hash=meta["prev_hash"], hash=meta["hash"],
-            )
-            touched = changes.describe(meta["section"], before, document).substances
-            row.substances = [VersionSubstance(substance=substance) for substance in sorted(touched)]
-            session.add(row)
+            touched = changes.describe(meta["section"], documents.get(key), document).substances
+            session.add(_version_row(fields, published_by=meta["published_by"], account_id=None,
+                                     sentences=meta["changes"], substances=touched))
             documents[key] = document
             previous_hash, count = meta["hash"], count + 1
             if count % 1000 == 0:
@@ -267,6 +236,28 @@ def restore(versions, confirmations=(), *, demo_note: str | None = None) -> int:
             session.add(Setting(key="demo", value=demo_note))
         session.add(_audit(Actor(None), "restore", None, None, "ok", 200, seq=count or None, detail={"versions": count}))
     return count
+
+
+def _version_row(fields: dict, *, published_by: str, account_id: int | None, sentences: list[str],
+                 substances) -> Version:
+    """A version row from its hashed fields (chain.HASHED_FIELDS): how publishing and restore both build one."""
+    document = fields["document"]
+    row = Version(
+        seq=fields["seq"],
+        country=fields["country"],
+        section=fields["section"],
+        version=fields["version"],
+        published_at=datetime.strptime(fields["published_at"], MOMENT),
+        published_by=published_by,
+        account_id=account_id,
+        withdrawn=fields["withdrawn"],
+        document=None if document is None else chain.canonical_json(document),
+        changes=chain.canonical_json(sentences),
+        prev_hash=fields["prev_hash"],
+        hash=chain.version_hash(fields),
+    )
+    row.substances = [VersionSubstance(substance=key) for key in sorted(substances)]
+    return row
 
 
 def _audit(actor: Actor, action: str, country: str, section: str, outcome: str, status: int,

@@ -1,4 +1,4 @@
 """The WSGI application for production servers: `gunicorn registry.wsgi:app`."""
-from . import create_app
+from .app import create_app
 
 app = create_app()

@@ -7,7 +7,8 @@ one country: its verdict, its documents, and the reason (code, source) that says
 """
 from dataclasses import dataclass
 
-from registry import check
+from registry.check import rules, trip as trips
+from registry.check.notifications import Notifications, Notified
 
 from . import factories
 
@@ -200,18 +201,18 @@ BAD_REQUESTS = [
 ]
 
 
-def notifications(published) -> check.Notifications:
+def notifications(published) -> Notifications:
     """The current versions after publishing these sections in order (seq 1, 2, …), as the API would number them."""
-    found: dict[str, dict[str, check.Notified]] = {}
+    found: dict[str, dict[str, Notified]] = {}
     for seq, (country, section, document) in enumerate(published, 1):
         before = found.get(country, {}).get(section)
-        found.setdefault(country, {})[section] = check.Notified(country, section, before.version + 1 if before else 1, seq, document)
+        found.setdefault(country, {})[section] = Notified(country, section, before.version + 1 if before else 1, seq, document)
     return found
 
 
-def run(case: Case) -> check.CheckResult:
+def run(case: Case) -> rules.CheckResult:
     """The rules module's answer for a case."""
-    return check.check(check.read_trip(case.trip), notifications(case.published))
+    return rules.check(trips.read_trip(case.trip), notifications(case.published))
 
 
 def examined(result: dict, case: Case) -> dict:

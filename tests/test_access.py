@@ -2,7 +2,7 @@
 import pytest
 
 from registry import accounts
-from registry.extensions import db
+from registry.db import db
 from registry.models import ApiToken
 
 from . import factories

@@ -1,8 +1,8 @@
-"""The JSON API as an authority and a reader use it (CONTRACT, "JSON API")."""
+"""The JSON API as an authority and a reader use it (docs/api.md, "JSON API")."""
 import pytest
 
 from registry.models import AuditRecord, Version
-from registry.extensions import db
+from registry.db import db
 
 from . import factories
 

@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from registry.extensions import db
+from registry.db import db
 from registry.models import AuditRecord, Version, VersionSubstance
 
 from . import factories

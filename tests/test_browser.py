@@ -6,7 +6,9 @@ import re
 
 import pytest
 
-from registry import accounts, demo
+from registry import accounts
+
+from registry.cli import demo
 
 from .browser import PHONE, browser, page, screenshot, served  # noqa: F401 (fixtures)
 from .browser import ARGS, CHROMIUM  # noqa: F401 (other browser tests import them from here)

@@ -4,14 +4,14 @@ import json
 
 from sqlalchemy import text
 
-from registry.extensions import db
+from registry.db import db
 
 from . import factories
 from .test_api import put
 
 
 def independent_hash(meta: dict, document) -> str:
-    """CONTRACT, "Hash chain", written out again without the registry's code."""
+    """docs/api.md, "Hash chain", written out again without the registry's code."""
     subject = {key: meta[key] for key in ("country", "section", "version", "seq", "published_at", "withdrawn", "prev_hash")}
     subject["document"] = document
     canonical = json.dumps(subject, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -1,4 +1,4 @@
-"""The traveller check's rules (registry/check.py), as a table of cases: each rule with its paragraph, both ways."""
+"""The traveller check's rules (registry/check/), as a table of cases: each rule with its paragraph, both ways."""
 import json
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import jsonschema
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from registry import check
+from registry.check import reasons, rules, trip as trips
 
 from .check_cases import BAD_REQUESTS, CASES, authorities, ban, bans, examined, item, notifications, requirements, rule, run, trip
 
@@ -31,17 +31,17 @@ def test_every_kind_of_reason_is_reached_by_a_case_of_the_table():
         for entry in country["items"]
         for reason in entry["reasons"]
     }
-    assert reached == set(check.TEXTS)
+    assert reached == set(reasons.TEXTS)
 
 
 def test_every_kind_of_reason_is_documented():
     documented = (Path(__file__).resolve().parent.parent / "docs" / "check.md").read_text(encoding="utf-8")
 
-    assert [code for code in check.TEXTS if f"`{code}`" not in documented] == []
+    assert [code for code in reasons.TEXTS if f"`{code}`" not in documented] == []
 
 
 def decide(body: dict, *published) -> dict:
-    return check.check(check.read_trip(body), notifications(published)).as_json()
+    return rules.check(trips.read_trip(body), notifications(published)).as_json()
 
 
 def test_the_trip_takes_the_worst_verdict_and_every_document_destination_first_then_transit_in_order():
@@ -173,15 +173,15 @@ def test_a_prohibited_item_carries_no_documents_and_no_supply_limit():
 
 
 def test_a_reason_renders_in_another_language_through_a_translation_function():
-    reason = check.Reason("rule-always", "FR requirements version 3",
+    reason = reasons.Reason("rule-always", "FR requirements version 3",
                           {"country": "FR", "documents": ["prescription", "import-permit"], "applies": ["methylphenidate"]})
     catalogue = {
-        check.TEXTS["rule-always"]: "%(country)s要求%(applies)s携带%(documents)s。",
+        reasons.TEXTS["rule-always"]: "%(country)s要求%(applies)s携带%(documents)s。",
         "a prescription": "处方", "an import permit": "进口许可证", "%(items)s and %(last)s": "%(items)s和%(last)s",
     }
 
     assert reason.text == "France requires a prescription and an import permit for Methylphenidate."
-    assert check.render(reason, lambda text: catalogue.get(text, text), "zh") == "法国要求哌甲酯携带处方和进口许可证。"
+    assert reasons.render(reason, lambda text: catalogue.get(text, text), "zh") == "法国要求哌甲酯携带处方和进口许可证。"
 
 
 def test_the_form_decides_fentanyls_annex_amount_in_the_text():
@@ -193,8 +193,8 @@ def test_the_form_decides_fentanyls_annex_amount_in_the_text():
 
 @pytest.mark.parametrize("body, path, words, _", BAD_REQUESTS, ids=[f"{path or 'body'}-{words}" for _, path, words, _ in BAD_REQUESTS])
 def test_a_bad_request_names_the_field_and_says_what_is_allowed(body, path, words, _):
-    with pytest.raises(check.InvalidTrip) as refused:
-        check.read_trip(body)
+    with pytest.raises(trips.InvalidTrip) as refused:
+        trips.read_trip(body)
 
     assert path in refused.value.errors, refused.value.errors
     assert any(words in message for message in refused.value.errors[path]), refused.value.errors
@@ -209,7 +209,7 @@ def test_an_odd_trip_the_schema_allows_is_still_answered():
 
 
 def test_optional_fields_may_be_null_or_left_out():
-    assert check.read_trip(trip(item("morphine", 1), departure=None, transit=None, days=None)) == check.read_trip(trip(item("morphine", 1)))
+    assert trips.read_trip(trip(item("morphine", 1), departure=None, transit=None, days=None)) == trips.read_trip(trip(item("morphine", 1)))
 
 
 # -- properties over generated trips ------------------------------------------------------------------------
@@ -221,7 +221,7 @@ COUNTRIES = ["FR", "DE", "JP", "AE", "SG", "AU", "US", "NZ", "TH"]
 
 
 @st.composite
-def trips(draw):
+def generated_trips(draw):
     places = draw(st.lists(st.sampled_from(COUNTRIES), min_size=1, max_size=4, unique=True))
     departure = draw(st.sampled_from([None, *[code for code in COUNTRIES if code not in places]]))
     keys = draw(st.lists(st.sampled_from(SUBSTANCES), min_size=1, max_size=4, unique=True))
@@ -237,16 +237,16 @@ def trips(draw):
 
 
 @settings(max_examples=150, deadline=None)
-@given(body=trips(), published=st.lists(st.sampled_from(PUBLISHED), max_size=4))
+@given(body=generated_trips(), published=st.lists(st.sampled_from(PUBLISHED), max_size=4))
 def test_any_trip_gets_a_consistent_answer(body, published):
-    result = check.check(check.read_trip(body), notifications([entry for group in published for entry in group]))
+    result = rules.check(trips.read_trip(body), notifications([entry for group in published for entry in group]))
     answer = result.as_json()
 
     jsonschema.validate(answer, RESULT_SCHEMA)
-    assert answer["verdict"] == check.worst(country["verdict"] for country in answer["countries"])
+    assert answer["verdict"] == rules.worst(country["verdict"] for country in answer["countries"])
     assert set(answer["documents"]) == {kind for country in answer["countries"] for kind in country["documents"]}
     for country in answer["countries"]:
-        assert country["verdict"] == check.worst(entry["verdict"] for entry in country["items"])
+        assert country["verdict"] == rules.worst(entry["verdict"] for entry in country["items"])
         assert set(country["documents"]) == {kind for entry in country["items"] for kind in entry["documents"]}
         for entry in country["items"]:
             assert entry["reasons"], entry

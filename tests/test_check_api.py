@@ -6,7 +6,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from registry.extensions import db
+from registry.db import db
 from registry.models import AuditRecord, Version
 
 from .check_cases import BAD_REQUESTS, CASES, examined, item, requirements, rule, run, trip
@@ -125,7 +125,7 @@ def test_the_openapi_description_has_the_check_with_its_request_and_result(clien
 @pytest.fixture
 def demo(app):
     with app.app_context():
-        from registry import demo as demonstration
+        from registry.cli import demo as demonstration
 
         demonstration.load()
 

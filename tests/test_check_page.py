@@ -15,9 +15,13 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from sqlalchemy import func, select
 
-from registry import check, check_pages, i18n, reference
-from registry.extensions import db
-from registry.security import HEADERS
+from registry import i18n, reference
+
+from registry.check import reasons, rules, trip as trips
+
+from registry.web import check as check_page
+from registry.db import db
+from registry.http import HEADERS
 
 from .check_cases import CASES, authorities, item, notifications, requirements, rule, trip
 from .test_check_api import publish
@@ -199,7 +203,7 @@ def test_the_form_offers_every_substance_and_country_named_in_the_pages_language
     destinations = field(root, "destination").xpath("option/@value")
     assert set(options) == set(reference.substances()) and options["methylphenidate"] == "哌甲酯"
     assert set(destinations) - {""} == set(reference.countries())
-    assert [option.get("value") for option in field(root, "items.0.form").xpath("option")] == ["", *check.FORMS]
+    assert [option.get("value") for option in field(root, "items.0.form").xpath("option")] == ["", *trips.FORMS]
 
 
 # -- bad input, shown next to its field ----------------------------------------------------------------------
@@ -305,8 +309,8 @@ def test_the_chinese_page_shows_chinese_words_and_reasons(client, family):
 
 def test_every_phrase_of_a_reason_has_a_chinese_translation():
     catalog = read_po(open(i18n.TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.po", "rb"), locale="zh")
-    with open(ROOT / "registry" / "check.py", "rb") as source:
-        phrases = {message for _line, _function, message, _comments in check_pages.extract_reason_phrases(source, {}, [], {})}
+    with open(ROOT / "registry" / "check" / "reasons.py", "rb") as source:
+        phrases = {message for _line, _function, message, _comments in reasons.extract_phrases(source, {}, [], {})}
     used = set()
 
     def record(phrase):
@@ -314,11 +318,11 @@ def test_every_phrase_of_a_reason_has_a_chinese_translation():
         return i18n.catalog("zh").gettext(phrase)
 
     for case in CASES:
-        for country in check.check(check.read_trip(case.trip), notifications(case.published)).countries:
+        for country in rules.check(trips.read_trip(case.trip), notifications(case.published)).countries:
             for result in country.items:
                 for reason in result.reasons:
-                    check.render(reason, record, "zh")
-    assert set(check.TEXTS.values()) | {check.DISCLAIMER} <= phrases
+                    reasons.render(reason, record, "zh")
+    assert set(reasons.TEXTS.values()) | {reasons.DISCLAIMER} <= phrases
     assert used <= phrases, used - phrases  # the extractor finds every phrase the reasons use
     missing = [phrase for phrase in phrases if not catalog.get(phrase) or not catalog.get(phrase).string or catalog.get(phrase).fuzzy]
     assert not missing
@@ -330,7 +334,7 @@ def test_pybabel_extracts_the_phrases_of_the_reasons_as_babel_cfg_says():
 
     found = {message for _file, _line, message, _comments, _context in extract_from_dir(ROOT, method_map, options_map)}
 
-    assert check.TEXTS["annex-ii-above"] in found and "%(items)s and %(last)s" in found
+    assert reasons.TEXTS["annex-ii-above"] in found and "%(items)s and %(last)s" in found
     assert "Traveller check" in found  # the rest of the code is extracted as before
 
 
@@ -374,7 +378,7 @@ def test_the_certificate_asks_for_no_patient_data_and_leaves_physician_and_patie
     root = html(client.get(url))
 
     assert {name for name, _ in parse_qsl(urlsplit(url).query)} <= {"destination", "departure", "transit", "days", "cert_lang"} | {
-        f"items.{index}.{name}" for index in range(2) for name in check_pages.ITEM_FIELDS}
+        f"items.{index}.{name}" for index in range(2) for name in check_page.ITEM_FIELDS}
     certificates = root.xpath('//div[@class="certificates"]')[0]
     assert not certificates.xpath(".//input | .//textarea | .//select | .//form")
     for article in root.xpath('//article[@class="certificate"]'):

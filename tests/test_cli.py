@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from registry.extensions import db
+from registry.db import db
 from registry.models import Account, ApiToken, Version
 
 from . import factories

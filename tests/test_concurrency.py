@@ -1,7 +1,7 @@
 """Writers racing: one wins, the other is told its ETag is stale; nothing is ever 'locked'."""
 import threading
 
-from registry.extensions import db
+from registry.db import db
 from registry.models import Version
 
 from . import factories

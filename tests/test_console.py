@@ -7,8 +7,12 @@ import time
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from registry import accounts, demo, editing, history
-from registry.extensions import db
+from registry import accounts, history
+
+from registry.cli import demo
+
+from registry.console import forms
+from registry.db import db
 from registry.models import Version
 
 from . import factories
@@ -44,18 +48,18 @@ def sign_in(client, email, password=PASSWORD, *, address="127.0.0.1"):
 
 def form_of(kind, value, name="") -> list[tuple[str, str]]:
     """The fields a browser posts for a draft, as the editor's widgets name them."""
-    if isinstance(kind, editing.Obj):
+    if isinstance(kind, forms.ObjectField):
         fields = [(f"{name}._keys" if name else "_keys", value["_keys"])]
         for key, inner in kind.fields.items():
             fields += form_of(inner, value[key], f"{name}.{key}" if name else key)
         return fields
-    if isinstance(kind, editing.Rows):
+    if isinstance(kind, forms.RowsField):
         return [field for index, row in enumerate(value) for field in form_of(kind.item, row, f"{name}.{index}")]
-    if isinstance(kind, editing.Checks):
+    if isinstance(kind, forms.ChecksField):
         return [(name, item) for item in value]
-    if isinstance(kind, editing.Values):
+    if isinstance(kind, forms.ValuesField):
         return [(f"{name}.{index}", item) for index, item in enumerate(value)]
-    if isinstance(kind, editing.Text):
+    if isinstance(kind, forms.TextField):
         return [pair for index, row in enumerate(value) for pair in ((f"{name}.{index}.lang", row["lang"]), (f"{name}.{index}.text", row["text"]))]
     return [(name, value)]
 
@@ -66,8 +70,8 @@ def editor_post(client, country, section, document, *, action="preview", etag=No
     assert page.status_code == 200
     if etag is None:
         etag = re.search(r'name="etag" value="([^"]*)"', page.get_data(as_text=True)).group(1)
-    draft = editing.from_document(section, document)
-    fields = form_of(editing.SPECS[section], draft.values) + [("csrf_token", csrf(page)), ("etag", etag), ("action", action)]
+    draft = forms.from_document(section, document)
+    fields = form_of(forms.SPECS[section], draft.values) + [("csrf_token", csrf(page)), ("etag", etag), ("action", action)]
     return client.post(f"/console/{country}/{section}", data=MultiDict(fields))
 
 
@@ -278,8 +282,8 @@ def test_every_demonstration_document_survives_the_editor_unchanged(app):
         documents = [(item["section"], item["document"]) for item in demo.publications() if item["action"] == "publish"]
     documents += [(section, build()) for section, build in factories.DOCUMENTS.items()]
     for section, document in documents:
-        draft = editing.from_document(section, document)
-        posted = editing.from_form(section, MultiDict(form_of(editing.SPECS[section], draft.values)))
+        draft = forms.from_document(section, document)
+        posted = forms.from_form(section, MultiDict(form_of(forms.SPECS[section], draft.values)))
         assert posted.document() == document
 
 

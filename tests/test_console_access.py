@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import func, select, update
 from werkzeug.datastructures import MultiDict
 
-from registry import accounts, editing
-from registry.extensions import db
+from registry import accounts
+
+from registry.console import forms
+from registry.db import db
 from registry.models import ApiToken, Confirmation, SignInAttempt, Version
 
 from . import factories
@@ -25,8 +27,8 @@ EDITED = factories.requirements(max_supply_days=45)
 
 
 def editor_form(action: str) -> list[tuple[str, str]]:
-    draft = editing.from_document("requirements", EDITED)
-    return form_of(editing.SPECS["requirements"], draft.values) + [("action", action)]
+    draft = forms.from_document("requirements", EDITED)
+    return form_of(forms.SPECS["requirements"], draft.values) + [("action", action)]
 
 
 # route: (method, path, form fields besides csrf_token and etag)

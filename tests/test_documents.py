@@ -1,10 +1,10 @@
-"""Bad input is refused with the field named, and nothing is stored (CONTRACT, "Bad input")."""
+"""Bad input is refused with the field named, and nothing is stored (docs/api.md, "Bad input")."""
 import json
 
 import pytest
 
 from registry.documents import validate_document
-from registry.extensions import db
+from registry.db import db
 from registry.models import Version
 
 from . import factories

@@ -1,4 +1,4 @@
-"""The exports as researchers and mirrors use them (CONTRACT, "Exports")."""
+"""The exports as researchers and mirrors use them (docs/api.md, "Exports")."""
 import csv
 import hashlib
 import io
@@ -12,9 +12,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from registry import accounts, exports, history, publishing
+from registry import accounts, history, publishing
+
+from registry.exports import bundle as export_bundle, files as export_files, tables as export_tables
 from registry.db import utcnow
-from registry.extensions import db
+from registry.db import db
 from registry.models import Account, ApiToken
 
 from . import factories
@@ -227,7 +229,7 @@ def test_the_bundle_holds_every_file_its_checksums_verify_and_it_matches_the_oth
     response = client.get("/exports/registry.zip")
     assert response.mimetype == "application/zip"
     names = unzip(response.data, tmp_path / "bundle")
-    assert names == list(exports.BUNDLE_FILES)
+    assert names == list(export_bundle.BUNDLE_FILES)
     bundle = tmp_path / "bundle"
     checked = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=bundle, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -237,7 +239,7 @@ def test_the_bundle_holds_every_file_its_checksums_verify_and_it_matches_the_oth
     assert (bundle / "registry.json").read_bytes() == client.get("/exports/registry.json").data
     assert (bundle / "changes.jsonl").read_bytes() == client.get("/exports/changes.jsonl").data
     readme = (bundle / "README.md").read_text()
-    for table in exports.TABLES:
+    for table in export_tables.TABLES:
         assert f"### {table.filename}" in readme
         assert all(f"`{column.name}`" in readme for column in table.columns)
 
@@ -257,7 +259,7 @@ def test_frictionless_validates_the_unpacked_bundle(client, published, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads(result.stdout)
     assert report["valid"] is True
-    assert len(report["tasks"]) == len(exports.TABLES)
+    assert len(report["tasks"]) == len(export_tables.TABLES)
 
 
 def _read_table(directory, name):
@@ -274,9 +276,9 @@ def _value(cell, kind):
 
 def _rebuild(directory) -> dict[int, dict]:
     """Every document, put back together from the CSV tables alone."""
-    kinds = {table.name: {column.name: column.type for column in table.columns} for table in exports.TABLES}
+    kinds = {table.name: {column.name: column.type for column in table.columns} for table in export_tables.TABLES}
     rows = {table.name: [{name: _value(cell, kinds[table.name][name]) for name, cell in row.items()}
-                         for row in _read_table(directory, table.name)] for table in exports.TABLES}
+                         for row in _read_table(directory, table.name)] for table in export_tables.TABLES}
     documents = {row["seq"]: None if row["withdrawn"] else {"effective_from": row["effective_from"]} for row in rows["versions"]}
     texts = {}
     for row in rows["texts"]:
@@ -362,7 +364,7 @@ def test_exporting_twice_as_of_one_day_gives_the_same_bytes_but_generated_at(run
     for directory in ("first", "second"):
         result = runner.invoke(args=["export", str(tmp_path / directory), "--as-of", "2026-01-20"])
         assert result.exit_code == 0, result.output
-    for name in exports.BUNDLE_FILES:
+    for name in export_bundle.BUNDLE_FILES:
         first, second = (tmp_path / "first" / name).read_bytes(), (tmp_path / "second" / name).read_bytes()
         if name == "SHA256SUMS":
             keep = lambda data: [line for line in data.splitlines() if not line.endswith((b"registry.json", b"metadata.json"))]
@@ -375,10 +377,10 @@ def test_exporting_twice_as_of_one_day_gives_the_same_bytes_but_generated_at(run
 
 def test_the_same_files_zip_to_the_same_bytes(app, published, tmp_path):
     with app.app_context():
-        state = exports.read_state()
-        exports.write_bundle(tmp_path / "files", state)
-        exports.write_zip(tmp_path / "files", tmp_path / "one.zip", state)
-        exports.write_zip(tmp_path / "files", tmp_path / "two.zip", state)
+        state = export_files.read_state()
+        export_bundle.write_bundle(tmp_path / "files", state)
+        export_bundle.write_zip(tmp_path / "files", tmp_path / "one.zip", state)
+        export_bundle.write_zip(tmp_path / "files", tmp_path / "two.zip", state)
     assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()
     with zipfile.ZipFile(tmp_path / "one.zip") as archive:
         assert {info.date_time for info in archive.infolist()} == {(2026, 2, 1, 2, 0, 0)}  # the last publication
@@ -395,7 +397,7 @@ def test_the_export_command_writes_the_bundle_with_a_progress_bar(runner, publis
     assert result.exit_code == 0, result.output
     assert "Exporting versions" in result.stderr
     assert "Exported 5 versions and 1 confirmations" in result.stderr
-    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted(exports.BUNDLE_FILES)
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted(export_bundle.BUNDLE_FILES)
     assert (tmp_path / "out" / "changes.jsonl").read_text().count("\n") == 5
 
 
@@ -450,7 +452,7 @@ def test_no_password_token_or_account_e_mail_leaves_in_any_export(app, client, r
         exported.update({f"registry.zip:{name}": archive.read(name) for name in archive.namelist()})
     assert runner.invoke(args=["export", str(tmp_path / "cli")]).exit_code == 0
     exported.update({f"export:{path.name}": path.read_bytes() for path in (tmp_path / "cli").iterdir()})
-    assert len(exported) == 6 + 2 * len(exports.BUNDLE_FILES)
+    assert len(exported) == 6 + 2 * len(export_bundle.BUNDLE_FILES)
     for secret in secrets:
         for variant in {secret, secret.lower(), json.dumps(secret)[1:-1]}:
             leaks = [name for name, data in exported.items() if variant.encode("utf-8") in data]
@@ -471,7 +473,7 @@ def test_the_exports_page_lists_what_is_on_offer(client, published):
 
 def age(app, seconds: float) -> None:
     """Make every kept export look `seconds` older, as if time had passed since it was made."""
-    from registry import export_cache
+    from registry.exports import cache as export_cache
 
     with app.app_context():
         for entry in export_cache.root().iterdir():
@@ -480,7 +482,7 @@ def age(app, seconds: float) -> None:
 
 
 def test_exports_built_for_older_states_are_removed(app, client, published):
-    from registry import export_cache
+    from registry.exports import cache as export_cache
 
     for day in range(5):
         published.publish("IT", "requirements", factories.requirements(max_supply_days=day + 1), FEB_1 + timedelta(days=day + 1))
@@ -493,10 +495,10 @@ def test_exports_built_for_older_states_are_removed(app, client, published):
 
 def test_an_older_states_exports_just_made_are_not_removed_before_their_request_has_read_them(app, client, published):
     """Another worker, on a newer state, may prune while this one's request is still about to open its files."""
-    from registry import export_cache
+    from registry.exports import cache as export_cache
 
     with app.app_context():
-        older = export_cache.bundle(exports.read_state())
+        older = export_cache.bundle(export_files.read_state())
     for day in range(export_cache.KEEP + 1):
         published.publish("IT", "requirements", factories.requirements(max_supply_days=day + 1), FEB_1 + timedelta(days=day + 1))
         assert client.get("/exports/registry.zip").status_code == 200

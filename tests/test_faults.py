@@ -4,7 +4,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from registry.db import dispose_engines
-from registry.extensions import db
+from registry.db import db
 from registry.models import Version
 
 from . import factories

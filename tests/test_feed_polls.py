@@ -1,4 +1,4 @@
-"""Feed polls answered before Flask (registry/feed_polls.py): the same answers as the views, for less.
+"""Feed polls answered before Flask (registry/feeds/polls.py): the same answers as the views, for less.
 
 A document is rendered (or fetched) by the Flask view the first time, and answered
 from the process's memory afterwards while the registry's history still yields it.
@@ -12,10 +12,14 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
-from registry import feed_polls, feeds, reference
+from registry import reference
+
+from registry.feeds import polls as feed_polls
+
+from registry.feeds import rendering as atom
 from registry.db import DirectReads, direct_reads, dispose_engines
 from registry.documents import SECTIONS
-from registry.extensions import db
+from registry.db import db
 from registry.models import Version
 
 from . import factories
@@ -238,4 +242,4 @@ def test_every_feed_there_is_can_be_answered_from_memory():
     for key in keys:
         for path in (f"/feeds/{key}.atom", f"/feeds/{key}/archive/12.atom"):
             match = feed_polls.PATH.fullmatch(path)
-            assert match and feeds.feed(match[1]) is not None, path
+            assert match and atom.feed(match[1]) is not None, path

@@ -1,4 +1,4 @@
-"""The Atom feeds as a subscriber's feed reader sees them (CONTRACT, "Atom feeds"; RFC 4287, RFC 5005 §4)."""
+"""The Atom feeds as a subscriber's feed reader sees them (docs/api.md, "Atom feeds"; RFC 4287, RFC 5005 §4)."""
 import re
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -7,9 +7,11 @@ import feedparser
 import pytest
 from lxml import etree
 
-from registry import accounts, changes, feeds, history, publishing
+from registry import accounts, changes, history, publishing
+
+from registry.feeds import rendering as atom
 from registry.db import utcnow
-from registry.extensions import db
+from registry.db import db
 from registry.models import FeedArchive
 
 from . import factories
@@ -223,7 +225,7 @@ def test_feeds_are_atom_with_validators_and_cache_control(client, publisher):
     assert response.content_type == "application/atom+xml; charset=utf-8"
     assert response.headers["ETag"].startswith('"')
     assert response.last_modified.strftime("%Y-%m-%dT%H:%M:%SZ") == meta["published_at"]
-    assert response.cache_control.public and response.cache_control.max_age == feeds.CURRENT_MAX_AGE_S
+    assert response.cache_control.public and response.cache_control.max_age == atom.CURRENT_MAX_AGE_S
     assert response.data.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
 
 
@@ -273,7 +275,7 @@ def test_archive_documents_are_full_immutable_and_linked_both_ways(client, publi
     assert link(parse(client, "/feeds/changes/archive/1.atom"), "prev-archive") is None
     assert len(parse(client, "/feeds/changes/archive/3.atom").entries) == PAGE
     response = client.get("/feeds/changes/archive/3.atom")
-    assert response.cache_control.max_age == feeds.ARCHIVE_MAX_AGE_S
+    assert response.cache_control.max_age == atom.ARCHIVE_MAX_AGE_S
 
     incomplete = client.get("/feeds/changes/archive/4.atom")
     assert incomplete.status_code == 404
@@ -336,7 +338,7 @@ def test_archive_documents_are_rendered_once_and_shared_by_every_process(app, cl
     other_process = make_app(database_url, REGISTRY_FEED_PAGE_SIZE=PAGE, REGISTRY_BASE_URL="https://registry.example").test_client()
 
     assert b"<!-- kept -->" in other_process.get("/feeds/changes/archive/1.atom").data
-    # The process that rendered it serves it from its own memory from then on (registry/feed_polls.py).
+    # The process that rendered it serves it from its own memory from then on (registry/feeds/polls.py).
     assert client.get("/feeds/changes/archive/1.atom").data == first.data
 
 
@@ -466,10 +468,10 @@ def test_text_xml_forbids_is_replaced_so_every_reader_can_still_parse_the_feed(a
 
 def test_xml_text_keeps_every_character_xml_allows():
     allowed = "tab\tline\nreturn\r é 中文 \U0001f600 \ue000 \ufffd"
-    assert feeds.xml_text(allowed) == allowed
-    assert feeds.xml_text("\x00\x08\x0b\x0c\x1f\ud800\udfff\ufffe\uffff") == "\ufffd" * 9
+    assert atom.xml_text(allowed) == allowed
+    assert atom.xml_text("\x00\x08\x0b\x0c\x1f\ud800\udfff\ufffe\uffff") == "\ufffd" * 9
 
 
 def test_the_subscription_document_reaches_every_full_archive_document_but_the_newest():
-    assert feeds.archived_pages(0, 50) == 0 and feeds.archived_pages(99, 50) == 0
-    assert feeds.archived_pages(100, 50) == 1 and feeds.archived_pages(30_000, 50) == 599
+    assert atom.archived_pages(0, 50) == 0 and atom.archived_pages(99, 50) == 0
+    assert atom.archived_pages(100, 50) == 1 and atom.archived_pages(30_000, 50) == 599

@@ -16,7 +16,9 @@ import pytest
 from lxml import etree, html as lxml_html
 from werkzeug.datastructures import MultiDict
 
-from registry import accounts, editing
+from registry import accounts
+
+from registry.console import forms
 from registry.documents import LINE_MAX, TEXT_MAX
 
 from .browser import WAIT_MS, chromium, served
@@ -97,7 +99,7 @@ DOCUMENTS = {
         ],
     },
 }
-# Where each section keeps the texts people read (CONTRACT: objects keyed by language).
+# Where each section keeps the texts people read (docs/api.md, "Section documents": objects keyed by language).
 TEXT_PATHS = {
     "requirements": ["notes", "transit_notes", "treatment_continuity.how", "supply_exceptions.0.reason", "rules.0.notes", "rules.1.notes"],
     "authorities": ["authorities.0.notes"],
@@ -227,8 +229,8 @@ def test_hostile_text_in_an_address_or_a_search_is_shown_as_text(client):
 
 def editor_fields(section: str, document: dict) -> list[tuple[str, str]]:
     """The text fields (name, value) the editor of a document should show, as its form posts them."""
-    kinds = editing.SPECS[section]
-    return [(name, value) for name, value in form_of(kinds, editing.from_document(section, document).values)
+    kinds = forms.SPECS[section]
+    return [(name, value) for name, value in form_of(kinds, forms.from_document(section, document).values)
             if not name.endswith("_keys")]
 
 
@@ -250,7 +252,7 @@ def test_the_console_editor_holds_every_hostile_string_in_its_fields_and_republi
 
     # A browser sends every line break of a textarea as CR LF (HTML, "constructing the entry list").
     fields = [(name, value.replace("\n", "\r\n")) for name, value in form_of(
-        editing.SPECS[section], editing.from_document(section, stored).values)]
+        forms.SPECS[section], forms.from_document(section, stored).values)]
     fields += [("csrf_token", csrf(editor)), ("etag", published[section]["hash"]), ("action", "preview")]
     preview = client.post(f"/console/FR/{section}", data=MultiDict(fields))
     assert preview.status_code == 200, preview.get_data(as_text=True)[:2000]

@@ -2,7 +2,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from registry.extensions import db
+from registry.db import db
 
 
 def test_the_migrations_make_exactly_the_schema_the_models_describe(app):

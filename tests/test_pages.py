@@ -1,4 +1,4 @@
-"""The public pages as a reader sees them (CONTRACT, "Pages"), in English and Chinese."""
+"""The public pages as a reader sees them (docs/api.md, "Pages"), in English and Chinese."""
 import json
 import re
 from html.parser import HTMLParser
@@ -7,9 +7,15 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from registry import demo, history, i18n, map as world_map, pages, reference
+from registry import history, i18n, reference
+
+from registry.cli import demo
+
+from registry.web import map as world_map
+
+from registry.web import pages
 from registry.models import Version
-from registry.security import HEADERS
+from registry.http import HEADERS
 
 from . import factories
 

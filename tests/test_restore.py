@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from registry import exports
+from registry.exports import bundle as export_bundle
 from registry.db import dispose_engines, utcnow
-from registry.extensions import db
+from registry.db import db
 from registry.models import Confirmation, Setting, Version
 
 from . import factories
@@ -49,7 +49,7 @@ def restore(app, directory):
 
 def assert_same_export(first, second) -> None:
     """Byte for byte the same files, but for the moment they were generated."""
-    for name in exports.BUNDLE_FILES:
+    for name in export_bundle.BUNDLE_FILES:
         one, two = (first / name).read_bytes(), (second / name).read_bytes()
         if name == "SHA256SUMS":
             keep = lambda data: [line for line in data.splitlines() if not line.endswith((b"registry.json", b"metadata.json"))]
@@ -144,7 +144,7 @@ def test_a_tampered_bundle_with_recomputed_checksums_is_refused_by_the_hash_chai
     changed["document"] = {**changed["document"], "effective_from": "2020-01-01"} if changed["document"] else {"effective_from": "2020-01-01"}
     lines[4] = json.dumps(changed, ensure_ascii=False) + "\n"
     (bundle / "changes.jsonl").write_text("".join(lines), encoding="utf-8")
-    sums = "".join(f"{exports.sha256_file(bundle / name)}  {name}\n" for name in exports.BUNDLE_FILES if name != "SHA256SUMS")
+    sums = "".join(f"{export_bundle.sha256_file(bundle / name)}  {name}\n" for name in export_bundle.BUNDLE_FILES if name != "SHA256SUMS")
     (bundle / "SHA256SUMS").write_text(sums)
     target = apps(sqlite_url())
     result = restore(target, bundle)
@@ -180,7 +180,7 @@ def _rewrite(bundle, name, change):
     """Change a file and its line in SHA256SUMS, as someone who knows the format would."""
     path = bundle / name
     path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8", newline="")
-    sums = "".join(f"{exports.sha256_file(bundle / item)}  {item}\n" for item in exports.BUNDLE_FILES if item != "SHA256SUMS")
+    sums = "".join(f"{export_bundle.sha256_file(bundle / item)}  {item}\n" for item in export_bundle.BUNDLE_FILES if item != "SHA256SUMS")
     (bundle / "SHA256SUMS").write_text(sums)
 
 

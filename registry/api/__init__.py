@@ -1,0 +1,27 @@
+"""The JSON API (/api/v1, with the traveller check and its OpenAPI description) and /healthz."""
+from flask_smorest import Api
+
+from . import check, health, views  # noqa: F401 (importing check adds POST /api/v1/check to bp)
+from .views import bp
+
+__all__ = ["bp", "register"]
+
+
+class RegistryApi(Api):
+    """flask-smorest's Api, without its app-wide JSON error handler: registry/http.py answers
+    JSON for the API and HTML for pages."""
+
+    def _register_error_handlers(self):
+        pass
+
+
+openapi = RegistryApi()
+
+
+def register(app) -> None:
+    """Bind the API and its OpenAPI description, and /healthz."""
+    openapi.init_app(app)
+    with app.app_context():
+        views.describe(openapi)
+        openapi.register_blueprint(bp)
+    app.register_blueprint(health.bp)

@@ -1,0 +1,392 @@
+"""The JSON API, /api/v1 (docs/api.md, "JSON API"). Views are thin: they read HTTP, call a service, answer."""
+
+from flask import jsonify, make_response, request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+
+from .. import documents, history, publishing, reference
+from ..accounts import authenticate_token
+from ..db import rfc3339
+from ..documents import SECTIONS
+from ..http import UnreadableBody, absolute, json_body, upper_case_location
+from ..publishing import Actor, Precondition
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1", description="Read and publish national notifications.")
+
+CHANGES_PAGE_DEFAULT = 100
+CHANGES_PAGE_MAX = 1000
+MAX_SEQ = 2**31 - 1  # beyond any history; larger numbers would overflow the database's integers
+
+
+class ErrorBody(Schema):
+    code = fields.Integer()
+    status = fields.String()
+    message = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+def answers(*statuses):
+    """Document the error (or redirect) answers an operation may give, with their JSON body."""
+    def decorate(view):
+        for status in statuses:
+            view = bp.alt_response(status, schema=ErrorBody, description=ANSWERS[status])(view)
+        return view
+    return decorate
+
+
+ANSWERS = {
+    301: "The country code was lower case: Location has the upper-case URL.",
+    400: "The body is not JSON.",
+    401: "No valid token.",
+    403: "Another country's notification.",
+    404: "Unknown country, section, version or substance, or nothing notified.",
+    409: "The section is withdrawn, or already withdrawn.",
+    412: "The If-Match ETag is not the current version's: nothing stored.",
+    413: "The body is over 1 MiB.",
+    422: "Not valid: errors by field path; nothing stored.",
+    428: "If-Match or If-None-Match: * is missing.",
+}
+
+
+class Meta(Schema):
+    country = fields.String(metadata={"example": "FR"})
+    section = fields.String(metadata={"enum": list(SECTIONS)})
+    version = fields.Integer()
+    seq = fields.Integer()
+    published_at = fields.String(metadata={"format": "date-time"})
+    published_by = fields.String()
+    withdrawn = fields.Boolean()
+    changes = fields.List(fields.String())
+    prev_hash = fields.String()
+    hash = fields.String()
+
+
+class VersionResource(Schema):
+    meta = fields.Nested(Meta)
+    document = fields.Dict(allow_none=True, metadata={"description": "The section document as published; null when withdrawn."})
+
+
+class VersionList(Schema):
+    versions = fields.List(fields.Nested(Meta))
+
+
+class Changes(Schema):
+    changes = fields.List(fields.Nested(VersionResource))
+    last_seq = fields.Integer(allow_none=True)
+    next = fields.String(allow_none=True, metadata={"description": "URL of the next page, null on the last page."})
+
+
+class SectionSummary(Schema):
+    version = fields.Integer()
+    seq = fields.Integer()
+    published_at = fields.String(metadata={"format": "date-time"})
+    last_confirmed = fields.String(metadata={"format": "date-time"})
+    withdrawn = fields.Boolean()
+
+
+class CountrySummary(Schema):
+    country = fields.String()
+    names = fields.Dict(keys=fields.String(), values=fields.String())
+    sections = fields.Dict(keys=fields.String(), values=fields.Nested(SectionSummary, allow_none=True))
+
+
+class CountryList(Schema):
+    countries = fields.List(fields.Nested(CountrySummary))
+
+
+class CountryResource(CountrySummary):
+    current = fields.Dict(keys=fields.String(), values=fields.Nested(VersionResource, allow_none=True))
+    links = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class GuidelineAmount(Schema):
+    annex = fields.String()
+    form = fields.String(allow_none=True)
+    amount_mg = fields.Float()
+    paragraph = fields.String()
+
+
+class SubstanceResource(Schema):
+    key = fields.String()
+    inn = fields.String()
+    names = fields.Dict(keys=fields.String(), values=fields.String())
+    schedules = fields.List(fields.String())
+    guideline_amounts = fields.List(fields.Nested(GuidelineAmount))
+    banned_by = fields.List(fields.String())
+
+
+class SubstanceList(Schema):
+    edition = fields.Dict(keys=fields.String(), values=fields.String(), metadata={"description": "Which INCB lists the reference data follows."})
+    substances = fields.List(fields.Nested(SubstanceResource))
+
+
+class Confirmed(Schema):
+    country = fields.String()
+    section = fields.String()
+    version = fields.Integer()
+    last_confirmed = fields.String(metadata={"format": "date-time"})
+
+
+class ChangesQuery(Schema):
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_SEQ), metadata={"description": "Only versions with a greater seq."})
+    limit = fields.Integer(load_default=CHANGES_PAGE_DEFAULT, validate=validate.Range(min=1, max=CHANGES_PAGE_MAX))
+
+
+DOCUMENT_BODY = {
+    "required": True,
+    "description": "The section document (requirements, authorities or import-bans, by the section in the path).",
+    "content": {"application/json": {"schema": {"oneOf": [
+        {"$ref": "#/components/schemas/Requirements"},
+        {"$ref": "#/components/schemas/Authorities"},
+        {"$ref": "#/components/schemas/ImportBans"},
+    ]}}},
+}
+WRITE_HEADERS = [
+    {"in": "header", "name": "If-Match", "schema": {"type": "string"}, "description": "ETag of the current version (later versions, withdrawal)."},
+    {"in": "header", "name": "If-None-Match", "schema": {"type": "string", "enum": ["*"]}, "description": "* for the first version."},
+]
+SECURITY = [{"bearerAuth": []}]
+
+
+@bp.before_request
+def _country_in_url():
+    """On reads, a lower-case country code is redirected (301, docs/api.md "Identifiers") and an unknown one is 404.
+
+    Writes name their country to the publishing service, which refuses (and audits) an unknown one.
+    """
+    code = (request.view_args or {}).get("country")
+    if code is None or request.method not in ("GET", "HEAD") or reference.country(code):
+        return None
+    location = upper_case_location(code)
+    if location is None:
+        raise NotFound(f"{code!r} is not an ISO 3166-1 alpha-2 country code.")
+    response = jsonify({"code": 301, "status": "Moved Permanently", "message": f"Country codes are upper case: {location}"})
+    response.status_code = 301
+    response.headers["Location"] = location
+    return response
+
+
+def _actor() -> Actor:
+    """Who is calling, from the bearer token; Actor(None) when there is no valid one."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    row = authenticate_token(token.strip()) if scheme.lower() == "bearer" else None
+    return Actor(row.account if row else None, row.id if row else None, request.remote_addr)
+
+
+def _precondition() -> Precondition:
+    if_match = request.if_match
+    tags = frozenset(["*"]) if if_match.star_tag else frozenset(if_match.as_set())
+    return Precondition(if_match=tags, if_none_match_any=request.if_none_match.star_tag)
+
+
+def _body(actor: Actor, action: str, country: str, section: str):
+    """The JSON document in the request body; an unreadable body is refused (and audited)."""
+    try:
+        return json_body()
+    except RequestEntityTooLarge:
+        publishing.refuse(actor, action, country, section, publishing.TooLarge("The body is over 1 MiB; nothing was stored."))
+    except UnreadableBody:
+        publishing.refuse(actor, action, country, section, publishing.Unreadable("The body is not a JSON document (UTF-8); nothing was stored."))
+
+
+def _version_response(version, status: int = 200):
+    response = make_response(jsonify(history.resource(version)), status)
+    response.set_etag(history.etag(version))
+    response.last_modified = version.published_at
+    return response
+
+
+def country_links(code: str) -> dict:
+    """Where to read and follow a country's notification."""
+    return {
+        "self": absolute(url_for("api.CountryView", country=code)),
+        "page": absolute(f"/countries/{code}"),
+        "feed": absolute(f"/feeds/countries/{code}.atom"),
+    }
+
+
+def _country_summary(state: history.CountryState) -> dict:
+    return {
+        "country": state.country.code,
+        "names": dict(state.country.names),
+        "sections": {section: history.section_summary(row, state.confirmed) for section, row in state.sections.items()},
+    }
+
+
+@bp.route("/countries")
+class CountriesView(MethodView):
+    @bp.response(200, CountryList)
+    def get(self):
+        """Every country, with the current version of each section (null where nothing was notified)."""
+        return jsonify({"countries": [_country_summary(state) for state in history.country_states()]})
+
+
+@bp.route("/countries/<string:country>")
+class CountryView(MethodView):
+    @bp.response(200, CountryResource)
+    @answers(301, 404)
+    def get(self, country):
+        """A country's current state: all three sections."""
+        state = history.country_states(country=country)[0]
+        body = _country_summary(state)
+        body["current"] = {section: history.resource(row) if row else None for section, row in state.sections.items()}
+        body["links"] = country_links(country)
+        return jsonify(body)
+
+
+@bp.route("/countries/<string:country>/<section:section>")
+class SectionView(MethodView):
+    @bp.response(200, VersionResource)
+    @bp.alt_response(304, description="Not modified (If-None-Match matched).")
+    @answers(301, 404)
+    def get(self, country, section):
+        """The current version of a section, with its ETag."""
+        row = history.current(country, section)
+        if row is None:
+            raise NotFound(f"{country} has not notified its {section}.")
+        if history.etag(row) in request.if_none_match:
+            response = make_response("", 304)
+            response.set_etag(history.etag(row))
+            return response
+        return _version_response(row)
+
+    @bp.doc(requestBody=DOCUMENT_BODY, parameters=WRITE_HEADERS, security=SECURITY)
+    @bp.response(200, VersionResource, description="A later version was published.")
+    @bp.alt_response(201, schema=VersionResource, description="The first version was published.")
+    @answers(400, 401, 403, 404, 412, 413, 422, 428)
+    def put(self, country, section):
+        """Publish a new version of a section."""
+        actor = _actor()
+        if actor.account is None:
+            publishing.refuse(actor, "publish", country, section, publishing.NotAuthenticated(publishing.NO_TOKEN))
+        document = _body(actor, "publish", country, section)
+        row = publishing.publish(actor, country, section, document, _precondition())
+        response = _version_response(row, 201 if row.version == 1 else 200)
+        response.headers["Location"] = url_for("api.VersionView", country=country, section=section, number=row.version)
+        return response
+
+    @bp.doc(parameters=WRITE_HEADERS[:1], security=SECURITY)
+    @bp.response(200, VersionResource, description="The withdrawal, a new version whose document is null.")
+    @answers(401, 403, 404, 409, 412, 428)
+    def delete(self, country, section):
+        """Withdraw a section (a new version, document null); needs If-Match."""
+        row = publishing.withdraw(_actor(), country, section, _precondition())
+        return _version_response(row)
+
+
+@bp.route("/countries/<string:country>/<section:section>/confirm")
+class ConfirmView(MethodView):
+    @bp.doc(security=SECURITY)
+    @bp.response(200, Confirmed)
+    @answers(401, 403, 404, 409)
+    def post(self, country, section):
+        """Confirm that the current version is still correct (updates last_confirmed, no new version)."""
+        publishing.confirm(_actor(), country, section)
+        row = history.current(country, section)
+        return jsonify({
+            "country": country,
+            "section": section,
+            "version": row.version,
+            "last_confirmed": rfc3339(history.last_confirmed([row])[row.seq]),
+        })
+
+
+@bp.route("/countries/<string:country>/<section:section>/versions")
+class VersionsView(MethodView):
+    @bp.response(200, VersionList)
+    @answers(301, 404)
+    def get(self, country, section):
+        """Every version of a section, oldest first."""
+        return jsonify({"versions": [history.meta(row) for row in history.versions(country, section)]})
+
+
+@bp.route("/countries/<string:country>/<section:section>/versions/<int(max=2147483647):number>")
+class VersionView(MethodView):
+    @bp.response(200, VersionResource)
+    @answers(301, 404)
+    def get(self, country, section, number):
+        """One version of a section."""
+        row = history.version(country, section, number)
+        if row is None:
+            raise NotFound(f"{country} {section} has no version {number}.")
+        return _version_response(row)
+
+
+@bp.route("/changes")
+class ChangesView(MethodView):
+    @bp.arguments(ChangesQuery, location="query", as_kwargs=True)
+    @bp.response(200, Changes)
+    @answers(422)
+    def get(self, after, limit):
+        """Every version in seq order, a page at a time: follow `next` until it is null."""
+        rows = history.changes_after(after, limit)
+        last = rows[-1].seq if rows else None
+        more = len(rows) == limit
+        return jsonify({
+            "changes": [history.resource(row) for row in rows],
+            "last_seq": last,
+            "next": url_for("api.ChangesView", after=last, limit=limit) if more else None,
+        })
+
+
+def substance_resource(substance: reference.Substance, banned_by: list[str]) -> dict:
+    """A substance as the API shows it (docs/api.md, "A substance resource")."""
+    return {
+        "key": substance.key,
+        "inn": substance.inn,
+        "names": dict(substance.names),
+        "schedules": list(substance.schedules),
+        "guideline_amounts": [
+            {"annex": amount.annex, "form": amount.form, "amount_mg": amount.amount_mg, "paragraph": amount.paragraph}
+            for amount in reference.guideline_amounts(substance.key)
+        ],
+        "banned_by": banned_by,
+    }
+
+
+@bp.route("/substances")
+class SubstancesView(MethodView):
+    @bp.response(200, SubstanceList)
+    def get(self):
+        """Every internationally controlled substance, with the countries that ban it (article 13)."""
+        bans = history.active_bans()
+        return jsonify({
+            "edition": dict(reference.edition()),
+            "substances": [substance_resource(item, bans.get(key, [])) for key, item in reference.substances().items()],
+        })
+
+
+@bp.route("/substances/<string:key>")
+class SubstanceView(MethodView):
+    @bp.response(200, SubstanceResource)
+    @answers(404)
+    def get(self, key):
+        """One substance, with the countries that ban it."""
+        substance = reference.substance(key)
+        if substance is None:
+            raise NotFound(f"{key!r} is not a known substance key.")
+        return jsonify(substance_resource(substance, history.active_bans().get(key, [])))
+
+
+def describe(openapi) -> None:
+    """Describe the document schemas and the token scheme in the OpenAPI description."""
+    for field_class, openapi_type in (
+        (documents.Line, ("string", None)), (documents.Choice, ("string", None)), (documents.Flag, ("boolean", None)),
+        (documents.WholeNumber, ("integer", None)), (documents.Amount, ("number", None)), (documents.Day, ("string", "date")),
+        (documents.Language, ("string", None)), (documents.CountryCode, ("string", None)),
+        (documents.SubstanceKey, ("string", None)), (documents.ClassOrSubstance, ("string", None)),
+        (documents.Url, ("string", "uri")), (documents.Phone, ("string", None)), (documents.Email, ("string", "email")),
+        (documents.Text, ("object", None)),
+    ):
+        openapi.register_field(field_class, *openapi_type)
+    openapi.ma_plugin.converter.add_attribute_function(_choices_as_enum)
+    openapi.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for name, schema in (("Requirements", documents.Requirements), ("Authorities", documents.Authorities), ("ImportBans", documents.ImportBans)):
+        openapi.spec.components.schema(name, schema=schema)
+
+
+def _choices_as_enum(self, field, **kwargs):
+    return {"enum": list(field.choices)} if isinstance(field, documents.Choice) else {}

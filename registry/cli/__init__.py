@@ -1,0 +1,221 @@
+"""The commands of `registry` (docs/api.md, "Command line"); the group itself is in registry/__main__.py."""
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+def register(app) -> None:
+    """Put the registry's commands on the application's command line (and so on `registry`)."""
+    for command in (init_command, demo_command, serve_command, account_group, token_group, verify_command,
+                    export_command, restore_command):
+        app.cli.add_command(command)
+
+
+def prepare_database() -> None:
+    """Create or upgrade the database schema, then check that the reference data loads."""
+    from flask_migrate import upgrade
+
+    from .. import reference
+
+    upgrade()
+    reference.check()
+    edition = reference.edition()
+    click.echo(
+        f"Database ready. Reference data: {len(reference.countries())} countries, "
+        f"{len(reference.substances())} substances ({edition.get('yellow_list')}; {edition.get('green_list')}).",
+        err=True,
+    )
+
+
+def load_demo() -> None:
+    from . import demo
+
+    items = demo.publications()
+    with click.progressbar(length=len(items), label="Loading demonstration data", file=sys.stderr) as bar:
+        made = demo.load(progress=lambda item: bar.update(1))
+    click.echo(f"Demonstration data: {made} publications loaded." if made else "Demonstration data was already loaded.", err=True)
+
+
+@click.command("init")
+@with_appcontext
+def init_command():
+    """Create or upgrade the database and load reference data; safe to repeat."""
+    prepare_database()
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command():
+    """Load the demonstration data; safe to repeat."""
+    from .demo import DemoRefused
+
+    try:
+        load_demo()
+    except DemoRefused as refusal:
+        raise click.ClickException(str(refusal)) from None
+
+
+# waitress lets up to 16 MiB of a streamed response wait in memory per connection before it
+# pauses the application; 1 MiB keeps each changes.jsonl download small (docs/performance.md).
+STREAM_BUFFER_BYTES = 1024 * 1024
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
+@click.option("--demo", is_flag=True, help="Load the demonstration data first.")
+@with_appcontext
+def serve_command(host, port, threads, demo):
+    """Create or upgrade the database, load reference (and demonstration) data, and serve."""
+    import waitress
+
+    from .demo import DemoRefused
+
+    prepare_database()
+    if demo:
+        try:
+            load_demo()
+        except DemoRefused as refusal:
+            click.echo(f"Not loading demonstration data: {refusal}", err=True)
+    click.echo(f"Serving the registry on http://{host}:{port}/ (Ctrl+C to stop).", err=True)
+    waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads, ident="registry",
+                   outbuf_high_watermark=STREAM_BUFFER_BYTES)
+
+
+@click.group("account")
+def account_group():
+    """Accounts of authorities and of the secretariat."""
+
+
+@account_group.command("add")
+@click.argument("email")
+@click.option("--country", metavar="CC", help="The country whose notification this account writes (ISO 3166-1 alpha-2).")
+@click.option("--secretariat", is_flag=True, help="A secretariat account, which may write any country.")
+@click.option("--authority", "authority_name", metavar="NAME", help="The authority's name, shown as the publisher.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def account_add(email, country, secretariat, authority_name, password_stdin):
+    """Add an account: for one country (--country CC) or for the secretariat (--secretariat)."""
+    from ..accounts import AccountError, add_account
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n") or None
+    elif sys.stdin.isatty():
+        password = click.prompt("Password (empty: API tokens only)", hide_input=True, confirmation_prompt=True, default="", show_default=False) or None
+    else:
+        password = None
+    try:
+        account = add_account(email, country=country.upper() if country else None, secretariat=secretariat,
+                              password=password, authority_name=authority_name)
+    except AccountError as refusal:
+        raise click.ClickException(str(refusal)) from None
+    scope = "any country (secretariat)" if account.secretariat else account.country
+    note = "" if password else " It has no password: it can use API tokens but cannot sign in to the console."
+    click.echo(f"Account {account.email} added for {scope}, publishing as \"{account.authority_name}\".{note}", err=True)
+
+
+@click.group("token")
+def token_group():
+    """API tokens."""
+
+
+@token_group.command("add")
+@click.argument("email")
+@click.option("--name", default="api", show_default=True, help="A label to recognise the token by.")
+@with_appcontext
+def token_add(email, name):
+    """Print a new API token for the account (shown once, stored hashed)."""
+    from ..accounts import add_token, find_account
+
+    account = find_account(email)
+    if account is None:
+        raise click.ClickException(f"There is no account {email}.")
+    row, token = add_token(account, name)
+    click.echo(f"Token {row.id} ({row.name}) for {account.email}; it is shown only now:", err=True)
+    click.echo(token)
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def token_revoke(token_id):
+    """Revoke an API token by its number."""
+    from ..accounts import AccountError, revoke_token
+
+    try:
+        row = revoke_token(token_id)
+    except AccountError as refusal:
+        raise click.ClickException(str(refusal)) from None
+    click.echo(f"Token {row.id} ({row.name}) is revoked.", err=True)
+
+
+@click.command("verify")
+@with_appcontext
+def verify_command():
+    """Recompute the hash chain; exit 1 and name the first bad version if it is broken."""
+    from .. import chain, history
+
+    count = 0
+
+    def walk():
+        nonlocal count
+        for row in history.all_versions():
+            count += 1
+            yield history.chain_fields(row)
+
+    broken = chain.first_break(walk())
+    if broken:
+        seq, reason = broken
+        row = history.changes_after(seq - 1, 1)[0]
+        click.echo(f"The chain is broken at seq {seq} ({row.country} {row.section} version {row.version}): {reason}.", err=True)
+        sys.exit(1)
+    click.echo(f"The chain verifies: {count} versions.", err=True)
+
+
+@click.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Export the state at the end of that UTC day.")
+@with_appcontext
+def export_command(directory, as_of):
+    """Write the bundle's files (as in registry.zip) into DIRECTORY, in one consistent read."""
+    from ..db import read_snapshot
+    from ..exports import bundle, files
+
+    try:
+        day = files.parse_as_of(as_of) if as_of is not None else None
+    except files.ExportError as refusal:
+        raise click.BadParameter(str(refusal), param_hint="--as-of") from None
+    with read_snapshot():
+        state = files.read_state(day)
+        with click.progressbar(length=state.last_seq, label="Exporting versions", file=sys.stderr) as bar:
+            counts = bundle.write_bundle(directory, state, progress=bar.update)
+    when = f"as of the end of {day} (UTC)" if day else "now"
+    click.echo(f"Exported {counts['versions']} versions and {counts['confirmations']} confirmations, the registry {when} "
+               f"(last seq {state.last_seq}), into {directory}.", err=True)
+
+
+@click.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(directory):
+    """Rebuild an empty database from an export bundle, once its checksums and hash chain verify."""
+    from .. import publishing
+    from ..db import analyse
+    from ..exports import files, restore
+
+    click.echo(f"Checking {directory}: SHA256SUMS, the hash chain, metadata.json…", err=True)
+    try:
+        bundle = restore.read_bundle(directory)
+    except files.ExportError as refusal:
+        raise click.ClickException(f"Not restoring, the database is untouched: {refusal}") from None
+    prepare_database()
+    try:
+        count = publishing.restore(bundle.versions(), bundle.confirmations(), demo_note=bundle.demo_note)
+    except publishing.PublishingError as refusal:
+        raise click.ClickException(f"Not restoring, the database is untouched: {refusal.message}") from None
+    click.echo("Gathering the query planner's statistics…", err=True)
+    analyse()
+    click.echo(f"Restored {count} versions (last seq {bundle.metadata['last_seq']}, hash {bundle.metadata['hash']}).", err=True)

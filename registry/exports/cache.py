@@ -1,0 +1,147 @@
+"""Exports kept on disk, once per registry state, so that what /exports/index.json lists
+is byte for byte what is then downloaded.
+
+registry.json and metadata.json say when they were generated, so making them anew for
+every request would give every download different bytes (and a SHA-256 that the index
+could not announce). Instead each state's files (named by State.tag, files.py) are made
+once, aside, and moved into place with one rename: readers never see a half-written
+bundle, and when two workers race, the first one's files are the ones kept. Only the
+newest few states stay on disk. The directory is REGISTRY_EXPORTS_DIR, by default
+`exports/` in the instance folder.
+"""
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app
+
+from . import bundle as bundles, files
+
+KEEP = 3  # states whose exports stay on disk: a download that began on an older state can finish
+# 10 seconds, far longer than a request takes from making a state's files to opening them: files
+# this recent may be about to be served by another worker, so they outlive KEEP for that long.
+IN_USE_S = 10
+STALE_BUILD_S = 3600  # 1 hour: a half-built directory older than this was abandoned by a crashed worker
+DOWNLOADS = ("registry.json", "changes.jsonl", "registry.zip")
+_building = threading.Lock()  # one bundle built at a time in a process; the others wait and reuse it
+
+
+@dataclass(frozen=True)
+class File:
+    """A file on offer, with what index.json says about it."""
+
+    name: str
+    bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Published:
+    """One state's bundle on disk: its directory (with registry.zip) and its downloads."""
+
+    directory: Path
+
+    @property
+    def zip(self) -> Path:
+        return self.directory / "registry.zip"
+
+    @property
+    def generated_at(self) -> datetime:
+        text = json.loads((self.directory / "metadata.json").read_text(encoding="utf-8"))["generated_at"]
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+
+    def files(self) -> list[File]:
+        """registry.json, changes.jsonl and registry.zip, with their sizes and SHA-256."""
+        sums = json.loads((self.directory / "downloads.json").read_text(encoding="utf-8"))
+        return [File(name, sums[name]["bytes"], sums[name]["sha256"]) for name in DOWNLOADS]
+
+
+def root() -> Path:
+    """Where exports are kept."""
+    return Path(current_app.config.get("REGISTRY_EXPORTS_DIR") or Path(current_app.instance_path) / "exports")
+
+
+def registry_json(state: files.State) -> Path:
+    """This state's registry.json, made now if it has none yet (call inside the state's read transaction)."""
+    path = root() / f"{state.tag()}.registry.json"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _place_file(path, files.registry_json(state))
+        _prune()
+    return path
+
+
+def bundle(state: files.State) -> Published:
+    """This state's bundle and registry.zip, made now if needed (call inside the state's read transaction)."""
+    target = root() / state.tag()
+    if not target.is_dir():
+        with _building:
+            if not target.is_dir():
+                _build(state, target)
+                _prune()
+    return Published(target)
+
+
+def _build(state: files.State, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
+    try:
+        bundles.write_bundle(work, state, registry_bytes=registry_json(state).read_bytes())
+        bundles.write_zip(work, work / "registry.zip", state)
+        downloads = {name: {"bytes": (work / name).stat().st_size, "sha256": bundles.sha256_file(work / name)}
+                     for name in DOWNLOADS}
+        (work / "downloads.json").write_text(json.dumps(downloads, indent=2), encoding="utf-8")
+        try:
+            os.rename(work, target)
+        except OSError:
+            if not target.is_dir():
+                raise  # not another worker's bundle in the way: a real failure
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _place_file(path: Path, data: bytes) -> None:
+    """Write path unless it exists; when two workers race, the first file stays."""
+    handle, temporary = tempfile.mkstemp(prefix=".building-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)
+
+
+def _prune() -> None:
+    """Remove all but the newest KEEP states' files (unless made in the last IN_USE_S), and builds abandoned long ago."""
+    now = time.time()
+    entries = [(entry, _modified(entry)) for entry in root().iterdir()]
+    for entry, modified in entries:
+        if entry.name.startswith(".building-") and now - modified > STALE_BUILD_S:
+            _remove(entry)
+    kept = [(entry, modified) for entry, modified in entries if not entry.name.startswith(".")]
+    for kind in ([item for item in kept if item[0].is_dir()], [item for item in kept if item[0].name.endswith(".registry.json")]):
+        for entry, modified in sorted(kind, key=lambda item: item[1], reverse=True)[KEEP:]:
+            if now - modified > IN_USE_S:
+                _remove(entry)
+
+
+def _modified(entry: Path) -> float:
+    try:
+        return entry.stat().st_mtime
+    except FileNotFoundError:  # removed meanwhile by another worker
+        return 0.0
+
+
+def _remove(entry: Path) -> None:
+    if entry.is_dir():
+        shutil.rmtree(entry, ignore_errors=True)
+    else:
+        entry.unlink(missing_ok=True)

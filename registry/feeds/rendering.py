@@ -1,0 +1,249 @@
+"""The Atom documents of the feeds, built byte for byte with lxml (the package's docstring says why)."""
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property, lru_cache
+
+from flask import current_app
+from lxml import etree
+
+from .. import history, reference
+from ..changes import SECTION_PHRASES
+from ..db import rfc3339
+from ..documents import SECTIONS
+from ..http import base_url
+
+ATOM = "http://www.w3.org/2005/Atom"
+XHTML = "http://www.w3.org/1999/xhtml"
+HISTORY = "http://purl.org/syndication/history/1.0"  # RFC 5005's fh: namespace
+CONTENT_TYPE = "application/atom+xml; charset=utf-8"
+REGISTRY = "Registry of rules for travellers under treatment"
+# Bump whenever the rendering changes: cached documents are then rendered anew
+# (archive documents included, so do it deliberately).
+FORMAT = "1"
+
+PAGE_SIZE = 50  # entries in an archive document; REGISTRY_FEED_PAGE_SIZE overrides it
+MEMORY_CACHE = 128  # subscription and archive documents a process keeps, of each; REGISTRY_FEED_MEMORY_CACHE overrides it
+CURRENT_MAX_AGE_S = 60  # 1 minute: a new publication reaches shared caches within a minute
+ARCHIVE_MAX_AGE_S = 365 * 24 * 3600  # 1 year: a full archive document never changes
+NO_ENTRY_YET = datetime(1970, 1, 1)  # `updated` of a feed that has no entry yet
+
+# Characters XML 1.0 forbids (§2.2): C0 controls but tab and line breaks, surrogates, U+FFFE, U+FFFF.
+NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+
+def xml_text(value: str) -> str:
+    """Text that any XML 1.0 document can hold: each forbidden character becomes U+FFFD.
+
+    Input validation already refuses them; the feeds do not rely on it, because a
+    single one would make the whole document unreadable to every subscriber.
+    """
+    return NOT_XML.sub("\ufffd", value)
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One feed: which versions it follows, what it is called, and the page it belongs to."""
+
+    key: str  # its path below /feeds/, e.g. "countries/FR"
+    title: str
+    subtitle: str
+    page: str  # path of the web page that shows the same thing
+    selection: history.Selection = field(default_factory=history.Selection)
+
+    @property
+    def path(self) -> str:
+        return f"/feeds/{self.key}.atom"
+
+    def archive_path(self, page: int) -> str:
+        return f"/feeds/{self.key}/archive/{page}.atom"
+
+
+def changes_feed() -> Feed:
+    return Feed("changes", f"{REGISTRY}: every publication",
+                "Every version of every country's notification, as it is published.", "/")
+
+
+def country_feed(code: str) -> Feed | None:
+    country = reference.country(code)
+    if country is None:
+        return None
+    name = country.name("en")
+    return Feed(f"countries/{code}", f"{name}: rules for travellers under treatment",
+                f"Every version of {name}'s documentary requirements, issuing authorities and article 13 import bans.",
+                f"/countries/{code}", history.Selection(country=code))
+
+
+def section_feed(section: str) -> Feed | None:
+    if section not in SECTIONS:
+        return None
+    name = SECTION_PHRASES[section]
+    return Feed(f"sections/{section}", f"{name[0].upper()}{name[1:]} of every country",
+                f"Every version of the {name} section, in every country.",
+                "/import-bans" if section == "import-bans" else "/countries", history.Selection(section=section))
+
+
+def substance_feed(key: str) -> Feed | None:
+    substance = reference.substance(key)
+    if substance is None:
+        return None
+    return Feed(f"substances/{key}", f"{substance.inn}: publications that change its rules",
+                f"Every version whose changes name {substance.inn}: a ban added or lifted, a rule or exception that names it.",
+                f"/substances/{key}", history.Selection(substance=key))
+
+
+@lru_cache(maxsize=1024)
+def feed(key: str) -> Feed | None:
+    """The feed at /feeds/{key}.atom, e.g. "countries/FR"; None when there is no such feed."""
+    if key == "changes":
+        return changes_feed()
+    kind, _, name = key.partition("/")
+    make = {"countries": country_feed, "sections": section_feed, "substances": substance_feed}.get(kind)
+    return make(name) if make and name and "/" not in name else None
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """Everything besides the history that decides a feed document's bytes."""
+
+    base: str  # REGISTRY_BASE_URL, or the URL the request came in on
+    tag_authority: str
+    page_size: int
+
+    @cached_property
+    def variant(self) -> str:
+        """A digest of these settings: part of every cache key and ETag."""
+        return _digest(FORMAT, self.base, self.tag_authority, str(self.page_size))
+
+    def absolute(self, path: str) -> str:
+        return self.base + path
+
+    def tag(self, specific: str) -> str:
+        return f"tag:{self.tag_authority}:{specific}"
+
+
+def rendering_for(config, base: str) -> Rendering:
+    """How the application configured by `config` renders its feeds for links under `base`."""
+    return Rendering(base, config["REGISTRY_TAG_AUTHORITY"], config.get("REGISTRY_FEED_PAGE_SIZE", PAGE_SIZE))
+
+
+def current_rendering() -> Rendering:
+    """How this request's feeds are rendered."""
+    return rendering_for(current_app.config, base_url())
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:40]
+
+
+def subscription_etag(rendering: Rendering, feed: Feed, head_hash: str | None) -> str:
+    """The subscription document's ETag: a digest of its newest version's hash, which commits to all before it."""
+    return _digest(rendering.variant, feed.key, "current", head_hash or "")
+
+
+def archive_etag(rendering: Rendering, feed: Feed, page: int, last_hash: str) -> str:
+    """An archive document's ETag: a digest of its newest version's hash."""
+    return _digest(rendering.variant, feed.key, f"archive/{page}", last_hash)
+
+
+def archived_pages(count: int, size: int) -> int:
+    """How many archive documents the subscription document reaches: every full page but the newest."""
+    return max(count // size - 1, 0)
+
+
+# -- entries ---------------------------------------------------------------------------------
+
+
+def entry_id(rendering: Rendering, meta: dict) -> str:
+    """The entry's atom:id, e.g. tag:registry.example,2026:FR/import-bans/3 (RFC 4151).
+
+    It must never change, and so never depends on the host the registry is served
+    from: a feed reader recognizes an entry it has already shown by this id alone, so
+    a new id would show every version again as new, and a reused one would hide a
+    publication. A version is immutable and its (country, section, version) is
+    never reused, which makes it the id; the authority part is a setting fixed
+    once feeds are public.
+    """
+    return rendering.tag(f"{meta['country']}/{meta['section']}/{meta['version']}")
+
+
+def entry_title(meta: dict) -> str:
+    """A person's name for a version, e.g. "France — article 13 import bans, version 3"."""
+    country = reference.country(meta["country"])
+    name = country.name("en") if country else meta["country"]
+    title = f"{name} — {SECTION_PHRASES[meta['section']]}, version {meta['version']}"
+    return title + " (withdrawn)" if meta["withdrawn"] else title
+
+
+def _atom(name: str) -> str:
+    return f"{{{ATOM}}}{name}"
+
+
+def _add(parent, name: str, text: str | None = None, **attributes):
+    element = etree.SubElement(parent, _atom(name), {key: xml_text(value) for key, value in attributes.items()})
+    if text is not None:
+        element.text = xml_text(text)
+    return element
+
+
+def _entry(parent, version, rendering: Rendering) -> None:
+    meta = history.meta(version)
+    path = f"/countries/{meta['country']}/{meta['section']}/versions/{meta['version']}"
+    country = reference.country(meta["country"])
+    entry = _add(parent, "entry")
+    _add(entry, "id", entry_id(rendering, meta))
+    _add(entry, "title", entry_title(meta))
+    _add(entry, "updated", meta["published_at"])
+    _add(entry, "published", meta["published_at"])
+    _add(_add(entry, "author"), "name", meta["published_by"])
+    _add(entry, "category", term=meta["country"], scheme=rendering.tag("countries"),
+         label=country.name("en") if country else meta["country"])
+    _add(entry, "category", term=meta["section"], scheme=rendering.tag("sections"), label=SECTION_PHRASES[meta["section"]])
+    _add(entry, "link", rel="alternate", type="text/html", href=rendering.absolute(path))
+    _add(entry, "link", rel="related", type="application/json", href=rendering.absolute("/api/v1" + path))
+    summary = _add(entry, "summary", type="xhtml")
+    listing = etree.SubElement(etree.SubElement(summary, f"{{{XHTML}}}div", nsmap={None: XHTML}), f"{{{XHTML}}}ul")
+    for sentence in meta["changes"]:
+        etree.SubElement(listing, f"{{{XHTML}}}li").text = xml_text(sentence)
+
+
+def render(feed: Feed, rendering: Rendering, versions: list, *, updated: datetime, links: dict[str, str],
+           archive: bool) -> bytes:
+    """An Atom feed document holding `versions` (newest first); `links` maps a relation to a path."""
+    root = etree.Element(_atom("feed"), nsmap={None: ATOM, "fh": HISTORY} if archive else {None: ATOM})
+    root.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+    _add(root, "id", rendering.tag(f"feeds/{feed.key}"))
+    _add(root, "title", feed.title)
+    _add(root, "subtitle", feed.subtitle)
+    _add(root, "updated", rfc3339(updated))
+    _add(_add(root, "author"), "name", REGISTRY)
+    _add(root, "link", rel="alternate", type="text/html", href=rendering.absolute(feed.page))
+    for relation, path in links.items():
+        _add(root, "link", rel=relation, type="application/atom+xml", href=rendering.absolute(path))
+    if archive:
+        etree.SubElement(root, f"{{{HISTORY}}}archive")
+    for version in reversed(versions):
+        _entry(root, version, rendering)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def render_subscription(feed: Feed, rendering: Rendering, head) -> bytes:
+    """The subscription document as of the feed's newest version `head` (None: no entry yet)."""
+    count = history.selection_count(feed.selection, head.seq) if head else 0
+    archived = archived_pages(count, rendering.page_size)
+    versions = history.selection_newest(feed.selection, count - archived * rendering.page_size, head.seq) if count else []
+    links = {"self": feed.path}
+    if archived:
+        links["prev-archive"] = feed.archive_path(archived)
+    return render(feed, rendering, versions, updated=head.published_at if head else NO_ENTRY_YET, links=links, archive=False)
+
+
+def render_archive(feed: Feed, rendering: Rendering, page: int, versions: list) -> bytes:
+    """Archive document `page` of a feed, from its full page of versions."""
+    links = {"self": feed.archive_path(page), "current": feed.path, "next-archive": feed.archive_path(page + 1)}
+    if page > 1:
+        links["prev-archive"] = feed.archive_path(page - 1)
+    return render(feed, rendering, versions, updated=versions[-1].published_at, links=links, archive=True)
+

@@ -1,0 +1,254 @@
+"""The public pages (docs/api.md, "Pages"): the registry as people read it, in English and Chinese.
+
+Views are thin: they read the read model (history) and the reference data, and hand
+templates the facts to show. The few facts a page derives from the notifications
+(a country's colour on the map, the rules that reach one substance, the rows of the
+bans table) are computed by the functions below, never in a template.
+"""
+from dataclasses import dataclass
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import NotFound
+
+from .. import history, reference
+from ..documents import BANNABLE_CLASSES, SECTIONS
+from ..http import upper_case_location
+from ..i18n import country_name, language, substance_name
+from ..models import Version
+from . import map as world_map
+
+bp = Blueprint("pages", __name__)
+
+LATEST = 10  # publications listed on the overview
+NARCOTIC_CLASSES = frozenset(cls for cls in reference.SCHEDULE_CLASSES if cls.startswith("1961-"))
+
+# Map categories, from least to most demanding (docs/web.md, "The world map").
+NOTHING, REQUIREMENTS, PERMIT = "nothing", "requirements", "permit"
+
+
+def feed(title: str, path: str) -> dict:
+    """A feed to announce with <link rel="alternate" type="application/atom+xml">."""
+    return {"title": title, "href": path}
+
+
+def map_category(state: history.CountryState) -> str:
+    """What a country notified, as the map shows it: nothing, requirements, or requirements
+    with an import permit for narcotic drugs (GUIDELINES ¶22)."""
+    row = state.sections["requirements"]
+    if row is None or row.withdrawn:
+        return NOTHING
+    for rule in history.document(row)["rules"]:
+        if "import-permit" in rule["documents"] and any(_is_narcotic(item) for item in rule["applies_to"]):
+            return PERMIT
+    return REQUIREMENTS
+
+
+def _is_narcotic(item: str) -> bool:
+    if item in NARCOTIC_CLASSES:
+        return True
+    found = reference.substance(item)
+    return found is not None and bool(NARCOTIC_CLASSES & set(found.schedules))
+
+
+@dataclass(frozen=True)
+class SubstanceRule:
+    """A rule of a country's current requirements that reaches a substance, and why."""
+
+    country: str
+    version: Version
+    rule: dict
+    via: str  # the substance key itself, or the schedule class that covers it
+
+
+def rules_for_substance(substance: reference.Substance) -> list[SubstanceRule]:
+    """Every current rule that names the substance or one of its schedule classes, by country."""
+    found = []
+    for (country, _section), row in sorted(history.current_versions(section="requirements").items()):
+        if row.withdrawn:
+            continue
+        for rule in history.document(row)["rules"]:
+            via = next((item for item in rule["applies_to"] if item == substance.key or item in substance.schedules), None)
+            if via is not None:
+                found.append(SubstanceRule(country, row, rule, via))
+    return found
+
+
+@dataclass(frozen=True)
+class BanRow:
+    country: str
+    version: Version
+    ban: dict
+
+
+def ban_rows(*, substance: str | None = None, country: str | None = None) -> list[BanRow]:
+    """The article 13 bans in force, one row per country and ban, optionally for one substance or country."""
+    rows = []
+    for (code, _section), row in history.current_versions(section="import-bans", country=country).items():
+        if row.withdrawn:
+            continue
+        for ban in history.document(row)["bans"]:
+            if substance is None or ban["substance"] == substance:
+                rows.append(BanRow(code, row, ban))
+    return sorted(rows, key=lambda item: (substance_name(item.ban["substance"]).casefold(), country_name(item.country)))
+
+
+def latest(count: int = LATEST) -> list[Version]:
+    """The most recent publications, newest first."""
+    newest = history.head()
+    if newest is None:
+        return []
+    return list(reversed(history.changes_after(max(newest.seq - count, 0), count)))
+
+
+def _country_or_404(code: str) -> reference.Country:
+    found = reference.country(code)
+    if found is None:
+        raise NotFound(_("%(code)s is not a country code of ISO 3166-1. Countries are listed at /countries.", code=code))
+    return found
+
+
+def _upper_case(code: str):
+    """301 to the upper-case URL for a lower-case country code (docs/api.md, "Identifiers")."""
+    location = upper_case_location(code)
+    return redirect(location, 301) if location else None
+
+
+def _by_name(codes) -> list[str]:
+    return sorted(codes, key=lambda code: country_name(code).casefold())
+
+
+@bp.get("/")
+def overview():
+    states = history.country_states()
+    categories = {state.country.code: map_category(state) for state in states}
+    notified = [state for state in states if state.notified]
+    return render_template(
+        "overview.html",
+        world=world_map.world(),
+        categories=categories,
+        notified_count=len(notified),
+        permit_count=sum(1 for category in categories.values() if category == PERMIT),
+        ban_count=len({row.country for row in ban_rows()}),
+        latest=latest(),
+        feeds=[feed(_("Every publication"), "/feeds/changes.atom")],
+    )
+
+
+@bp.get("/countries")
+def countries():
+    states = {state.country.code: state for state in history.country_states()}
+    notified = _by_name(code for code, state in states.items() if state.notified)
+    silent = _by_name(code for code, state in states.items() if not state.notified)
+    return render_template("countries.html", states=states, notified=notified, silent=silent,
+                           feeds=[feed(_("Every publication"), "/feeds/changes.atom")])
+
+
+@bp.get("/countries/<country>")
+def country(country):
+    moved = _upper_case(country)
+    if moved:
+        return moved
+    place = _country_or_404(country)
+    state = history.country_states(country=country)[0]
+    return render_template(
+        "country.html",
+        place=place,
+        state=state,
+        documents={section: history.document(row) if row else None for section, row in state.sections.items()},
+        histories={section: list(reversed(history.versions(country, section))) for section in SECTIONS},
+        category=map_category(state),
+        feeds=[feed(_("Publications of %(country)s", country=place.name(language())), f"/feeds/countries/{country}.atom")],
+    )
+
+
+@bp.get("/countries/<country>/<section:section>/versions/<int:number>")
+def version(country, section, number):
+    moved = _upper_case(country)
+    if moved:
+        return moved
+    place = _country_or_404(country)
+    row = history.version(country, section, number)
+    if row is None:
+        raise NotFound(_("%(country)s has no version %(number)s of this section.", country=place.name(language()), number=number))
+    newest = history.current(country, section)
+    return render_template(
+        "version.html",
+        place=place,
+        section=section,
+        row=row,
+        document=history.document(row),
+        newest=newest,
+        feeds=[
+            feed(_("Publications of %(country)s", country=place.name(language())), f"/feeds/countries/{country}.atom"),
+            feed(_("Every publication of this section"), f"/feeds/sections/{section}.atom"),
+        ],
+    )
+
+
+@bp.get("/import-bans")
+def import_bans():
+    substance = request.args.get("substance") or None
+    country = request.args.get("country") or None
+    if substance is not None and reference.substance(substance) is None:
+        substance = None
+    if country is not None and reference.country(country) is None:
+        country = None
+    everything = ban_rows()
+    return render_template(
+        "import_bans.html",
+        rows=ban_rows(substance=substance, country=country),
+        substance=substance,
+        country=country,
+        substance_choices=sorted({row.ban["substance"] for row in everything}, key=lambda key: substance_name(key).casefold()),
+        country_choices=_by_name({row.country for row in everything}),
+        feeds=[feed(_("Every change to import bans"), "/feeds/sections/import-bans.atom")],
+    )
+
+
+@bp.get("/substances")
+def substances():
+    grouped = {cls: [] for cls in reference.SCHEDULE_CLASSES}
+    for item in reference.substances().values():
+        for cls in item.schedules:
+            grouped[cls].append(item)
+    for items in grouped.values():
+        items.sort(key=lambda item: item.name(language()).casefold())
+    return render_template("substances.html", grouped=grouped, banned=history.active_bans())
+
+
+@bp.get("/substances/<key>")
+def substance(key):
+    found = reference.substance(key)
+    if found is None:
+        raise NotFound(_("%(key)s is not a substance of the 1961 or 1971 Conventions. Substances are listed at /substances.", key=key))
+    return render_template(
+        "substance.html",
+        substance=found,
+        amounts=reference.guideline_amounts(key),
+        bans=ban_rows(substance=key),
+        rules=rules_for_substance(found),
+        bannable=bool(set(BANNABLE_CLASSES) & set(found.schedules)),
+        feeds=[feed(_("Changes that concern %(substance)s", substance=found.name(language())), f"/feeds/substances/{key}.atom")],
+    )
+
+
+@bp.get("/search")
+def search():
+    query = request.args.get("q", "")[:100]
+    found = reference.search(query) if query.strip() else []
+    places = _by_name(key for kind, key in found if kind == "country")
+    medicines = sorted((key for kind, key in found if kind == "substance"), key=lambda key: substance_name(key).casefold())
+    if len(found) == 1:
+        kind, key = found[0]
+        return redirect(url_for("pages.country" if kind == "country" else "pages.substance", **{"country" if kind == "country" else "key": key}))
+    return render_template("search.html", query=query, countries=places, substances=medicines)
+
+
+def register(app) -> None:
+    """Bind the pages, and tell every page whether demonstration data is loaded."""
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def demonstration():
+        return {"is_demo": history.is_demo, "sections": SECTIONS, "meta": history.meta}
