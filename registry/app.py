@@ -48,7 +48,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["REGISTRY_PROXY_HOPS"]:
         # Behind a reverse proxy: take the client's address and scheme from the
         # X-Forwarded-* headers of that many trusted proxies, never from anyone else.
-        # Outermost, so that the feed polls see them too.
+        # Outermost, so that the feed polls see them too. `registry serve` takes it off and has
+        # waitress read the same headers itself (cli.waitress_settings), since waitress removes
+        # the X-Forwarded-* headers it was not told to trust before the application sees them.
         hops = app.config["REGISTRY_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app

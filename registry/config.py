@@ -18,8 +18,17 @@ def from_environment(instance_path: str) -> dict:
         "REGISTRY_TAG_AUTHORITY": os.environ.get("REGISTRY_TAG_AUTHORITY") or "registry.example,2026",
         "SESSION_COOKIE_SECURE": os.environ.get("REGISTRY_SECURE_COOKIES", "") == "1",
         "REGISTRY_PROXY_HOPS": int(os.environ.get("REGISTRY_PROXY_HOPS") or 0),
+        # Flask (and the feed polls) answer 400 to a Host not in this list; None accepts any Host.
+        "TRUSTED_HOSTS": trusted_hosts(os.environ.get("REGISTRY_TRUSTED_HOSTS")),
         "REGISTRY_EXPORTS_DIR": os.environ.get("REGISTRY_EXPORTS_DIR") or None,
     }
+
+
+def trusted_hosts(value: str | None) -> list[str] | None:
+    """REGISTRY_TRUSTED_HOSTS: host names separated by commas (".example.org" also accepts its
+    subdomains; a port is ignored); None when unset or empty."""
+    names = [name.strip() for name in (value or "").split(",") if name.strip()]
+    return names or None
 
 
 DEFAULTS = {

@@ -7,6 +7,7 @@ document that is stored is the one submitted: these schemas judge it, they do
 not rewrite it (only `normalized` writes whole numbers as integers). The JSON Schemas in ``schemas/`` describe the same rules
 and a test keeps the two in agreement.
 """
+import json
 import math
 import re
 import unicodedata
@@ -120,7 +121,7 @@ class WholeNumber(fields.Field):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValidationError(f"Must be a whole number, not {_show(value)}.")
         if not self.minimum <= value <= self.maximum:
-            raise ValidationError(f"Must be between {self.minimum} and {self.maximum}{self.unit}; got {value}.")
+            raise ValidationError(f"Must be between {self.minimum} and {self.maximum}{self.unit}; got {_show(value)}.")
         return value
 
 
@@ -128,10 +129,11 @@ class Amount(fields.Field):
     """A positive number of milligrams."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or isinstance(value, float) and not math.isfinite(value):
             raise ValidationError(f"Must be a number of milligrams, not {_show(value)}.")
+        # Compared as they are: an integer of hundreds of digits has no float (math.isfinite raised OverflowError).
         if not MG_MIN <= value <= MG_MAX:
-            raise ValidationError(f"Must be at least {MG_MIN} and at most {MG_MAX} mg; got {value}.")
+            raise ValidationError(f"Must be at least {MG_MIN} and at most {MG_MAX} mg; got {_show(value)}.")
         return value
 
 
@@ -162,8 +164,15 @@ class CountryCode(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str) or reference.country(value) is None:
-            raise ValidationError(f"{_show(value)} is not an ISO 3166-1 alpha-2 country code (two upper-case letters such as FR).")
+            raise ValidationError(country_code_problem(value))
         return value
+
+
+def country_code_problem(value) -> str:
+    """Why a value is not a country code, saying so plainly when it is one in lower case."""
+    if isinstance(value, str) and value != value.upper() and reference.country(value.upper()) is not None:
+        return f"Country codes are upper case: use {value.upper()!r}, not {value!r} (ISO 3166-1 alpha-2)."
+    return f"{_show(value)} is not an ISO 3166-1 alpha-2 country code (two upper-case letters such as FR)."
 
 
 class SubstanceKey(fields.Field):
@@ -281,6 +290,18 @@ class UniqueList(fields.List):
         return result
 
 
+class BoundedList(fields.List):
+    """A list whose length is checked before its items: a list of 300,000 empty objects is one
+    problem ("at most 200"), not 900,000 (each item's missing fields)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, list):
+            for validator in self.validators:
+                if isinstance(validator, validate.Length) and validator.max is not None and len(value) > validator.max:
+                    validator(value)  # raises ValidationError with its own message
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def _show(value) -> str:
     text = repr(value) if not isinstance(value, str) else f"'{value}'"
     return text if len(text) <= 60 else text[:57] + "…"
@@ -367,9 +388,9 @@ class Requirements(DocumentSchema):
     effective_from = Day(**_required())
     travellers_allowed = Choice(TRAVELLERS_ALLOWED, what="value of travellers_allowed", **_required())
     max_supply_days = WholeNumber(minimum=1, maximum=DAYS_MAX, unit=" days")
-    supply_exceptions = fields.List(_nested(SupplyException), validate=validate.Length(max=100))
+    supply_exceptions = BoundedList(_nested(SupplyException), validate=validate.Length(max=100))
     retail_package_exemption = Flag()
-    rules = fields.List(_nested(Rule), validate=validate.Length(max=200, error="At most {max} rules are allowed."), **_required())
+    rules = BoundedList(_nested(Rule), validate=validate.Length(max=200, error="At most {max} rules are allowed."), **_required())
     document_languages = _list(Language(), maximum=30)
     translation_required = Flag()
     customs = _nested(Customs, **_required())
@@ -377,7 +398,7 @@ class Requirements(DocumentSchema):
     transit_notes = Text()
     treatment_continuity = _nested(TreatmentContinuity)
     notes = Text()
-    legal_basis = fields.List(_nested(LegalBasis), validate=validate.Length(max=50))
+    legal_basis = BoundedList(_nested(LegalBasis), validate=validate.Length(max=50))
 
     @validates_schema(skip_on_field_errors=False)
     def _transit_notes_fit(self, data, **kwargs):
@@ -408,7 +429,7 @@ class Authority(DocumentSchema):
 
 class Authorities(DocumentSchema):
     effective_from = Day(**_required())
-    authorities = fields.List(_nested(Authority), validate=validate.Length(min=1, max=50, error="List between {min} and {max} authorities."), **_required())
+    authorities = BoundedList(_nested(Authority), validate=validate.Length(min=1, max=50, error="List between {min} and {max} authorities."), **_required())
 
 
 class Ban(DocumentSchema):
@@ -433,7 +454,7 @@ class Ban(DocumentSchema):
 
 class ImportBans(DocumentSchema):
     effective_from = Day(**_required())
-    bans = fields.List(_nested(Ban), validate=validate.Length(max=1000), **_required())
+    bans = BoundedList(_nested(Ban), validate=validate.Length(max=1000), **_required())
 
     @validates_schema(skip_on_field_errors=False)
     def _each_ban_once(self, data, **kwargs):
@@ -450,10 +471,54 @@ class ImportBans(DocumentSchema):
 SCHEMAS = {"requirements": Requirements, "authorities": Authorities, "import-bans": ImportBans}
 
 
+# What no request body holds, refused before any validation so that the work stays bounded
+# whatever a 1 MiB body holds: the largest object, a Text, has one key per ISO 639-1 language
+# (184); the largest document (1,000 bans, or 200 rules of 200 substances) has about 5,000
+# objects and lists and 50,000 values; none is nested more than six levels deep.
+KEYS_PER_OBJECT_MAX = 256
+KEYS_MAX = 25_000
+VALUES_MAX = 100_000
+CONTAINERS_MAX = 10_000
+DEPTH_MAX = 20
+_TOO_LARGE = " Nothing was checked further."
+
+
+def shape_problem(value) -> str | None:
+    """Why a JSON value is too large in shape to be worth validating (too many fields in one object
+    or in all, too many values, nested too deep), or None. One pass without recursion that stops
+    at the first limit: cheap whatever the input."""
+    keys = values = containers = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        containers += 1
+        if containers > CONTAINERS_MAX:
+            return f"The body has more than {CONTAINERS_MAX} objects and lists; no request here needs as many." + _TOO_LARGE
+        if depth > DEPTH_MAX:
+            return f"The body is nested more than {DEPTH_MAX} levels deep; nothing here is." + _TOO_LARGE
+        values += len(item)
+        if values > VALUES_MAX:
+            return f"The body has more than {VALUES_MAX} values; no request here needs as many." + _TOO_LARGE
+        if isinstance(item, dict):
+            if len(item) > KEYS_PER_OBJECT_MAX:
+                return f"An object has {len(item)} fields; no object here has more than {KEYS_PER_OBJECT_MAX}." + _TOO_LARGE
+            keys += len(item)
+            if keys > KEYS_MAX:
+                return f"The body has more than {KEYS_MAX} fields in all; no request here needs as many." + _TOO_LARGE
+            item = item.values()
+        for child in item:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+    return None
+
+
 def validate_document(section: str, document) -> dict[str, list[str]]:
     """Every problem with a submitted document, by field path; empty when it is valid."""
     if not isinstance(document, dict):
         return {"": ["The document must be a JSON object."]}
+    too_large = shape_problem(document)
+    if too_large:
+        return {"": [too_large]}
     problems = {}
     _scan_strings(document, "", problems)
     if problems:
@@ -514,3 +579,48 @@ def _flatten(messages, path: str, out: dict) -> None:
 
 def _join(path: str, key) -> str:
     return f"{path}.{key}" if path else str(key)
+
+
+# -- problems, bounded -------------------------------------------------------------------------------
+
+PROBLEMS_SHOWN = 50  # problems named in an answer or an audit record; the rest are counted
+PROBLEMS_BYTES = 8_000  # and at most this much of them, as JSON, whatever the input
+PATH_SHOWN = 120  # characters of a field path
+MESSAGE_SHOWN = 500  # characters of one message (an unknown field's lists the fields allowed)
+
+
+def bounded_problems(problems: dict | None) -> tuple[dict, int]:
+    """The problems to show, and how many were left out: the first PROBLEMS_SHOWN by field path,
+    paths and messages cut to a readable length, within PROBLEMS_BYTES of JSON.
+
+    An error answer and an audit record stay a few kilobytes whatever the input, even a body of
+    sixty thousand unknown fields; the API's answers and publishing's audit of refusals both use it.
+    """
+    shown, count, size, total = {}, 0, 2, 0
+    for path in sorted(problems or {}, key=str):
+        messages = problems[path]
+        messages = messages if isinstance(messages, list) else [messages]
+        total += len(messages)
+        if count >= PROBLEMS_SHOWN or size >= PROBLEMS_BYTES:
+            continue
+        key = _cut(str(path), PATH_SHOWN)
+        kept = []
+        for message in messages:
+            text = _cut(str(message), MESSAGE_SHOWN)
+            cost = len(json.dumps(text)) + 2
+            if count >= PROBLEMS_SHOWN or size + cost > PROBLEMS_BYTES:
+                break
+            kept.append(text)
+            count, size = count + 1, size + cost
+        if kept:
+            shown.setdefault(key, []).extend(kept)
+            size += len(json.dumps(key)) + 4
+    return shown, total - count
+
+
+def problem_count(problems: dict | None) -> int:
+    return sum(len(messages) if isinstance(messages, list) else 1 for messages in (problems or {}).values())
+
+
+def _cut(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"

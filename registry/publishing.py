@@ -7,14 +7,19 @@ A refused attempt is audited too, in a transaction of its own, and stores nothin
 else. Versions are only ever inserted.
 """
 import json
+import math
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import select
 
 from . import chain, changes, history, reference
 from .db import utcnow, write_transaction
-from .documents import SECTIONS, normalized, validate_document
+from .documents import SECTIONS, bounded_problems, country_code_problem, normalized, validate_document
 from .models import Account, AuditRecord, Confirmation, Setting, Version, VersionSubstance
 
 
@@ -61,12 +66,19 @@ class TooLarge(PublishingError):
     status = 413
 
 
+class UnsupportedType(PublishingError):
+    status = 415
+
+
 class PreconditionRequired(PublishingError):
     status = 428
 
 
 MOMENT = "%Y-%m-%dT%H:%M:%SZ"  # published_at as the chain hashes it (docs/api.md, "Hash chain")
 NO_TOKEN = "A valid API token is needed to write: send Authorization: Bearer <token>."
+NOT_AN_OBJECT = ("The body must be a JSON object, the section document; nothing was stored. "
+                 "To withdraw a section, send DELETE with If-Match.")
+MESSAGE_SHOWN = 1_000  # characters of a refusal's message kept in its audit record
 
 
 @dataclass(frozen=True)
@@ -92,14 +104,18 @@ class Precondition:
 
 def publish(actor: Actor, country: str, section: str, document, precondition: Precondition,
             *, published_at: datetime | None = None) -> Version:
-    """Publish a new version of a section; the first needs If-None-Match: *, later ones If-Match."""
-    return _audited(actor, "publish", country, section, lambda: _publish(actor, country, section, document, precondition, published_at))
+    """Publish a new version of a section; the first needs If-None-Match: *, later ones If-Match.
+
+    The document must be an object: a null document is refused, never taken for a withdrawal."""
+    return _audited(actor, "publish", country, section,
+                    lambda: _publish(actor, country, section, document, precondition, published_at, withdrawing=False))
 
 
 def withdraw(actor: Actor, country: str, section: str, precondition: Precondition,
              *, published_at: datetime | None = None) -> Version:
     """Withdraw a section: a new version whose document is null."""
-    return _audited(actor, "withdraw", country, section, lambda: _publish(actor, country, section, None, precondition, published_at))
+    return _audited(actor, "withdraw", country, section,
+                    lambda: _publish(actor, country, section, None, precondition, published_at, withdrawing=True))
 
 
 def confirm(actor: Actor, country: str, section: str, *, confirmed_at: datetime | None = None) -> Confirmation:
@@ -125,7 +141,7 @@ def _authorize(actor: Actor, country: str, section: str) -> Account:
     if actor.account is None:
         raise NotAuthenticated(NO_TOKEN)
     if reference.country(country) is None:
-        raise NotFound(f"{country!r} is not an ISO 3166-1 alpha-2 country code.")
+        raise NotFound(country_code_problem(country))
     if section not in SECTIONS:
         raise NotFound(f"{section!r} is not a section; sections are {', '.join(SECTIONS)}.")
     if not actor.account.may_write(country):
@@ -154,10 +170,11 @@ def _check_precondition(current: Version | None, precondition: Precondition, *, 
 
 
 def _publish(actor: Actor, country: str, section: str, document, precondition: Precondition,
-             published_at: datetime | None) -> Version:
+             published_at: datetime | None, *, withdrawing: bool) -> Version:
     account = _authorize(actor, country, section)
-    withdrawing = document is None
     if not withdrawing:
+        if not isinstance(document, dict):
+            raise Invalid(NOT_AN_OBJECT, {"": ["The document must be a JSON object."]})
         problems = validate_document(section, document)
         if problems:
             count = sum(len(messages) for messages in problems.values())
@@ -278,9 +295,136 @@ def _audit(actor: Actor, action: str, country: str, section: str, outcome: str, 
 
 
 def _record_refusal(actor: Actor, action: str, country: str, section: str, refusal: PublishingError) -> None:
-    detail = {"message": refusal.message}
-    if refusal.errors:
-        # Field paths and the reasons only; ensure_ascii keeps odd input storable anywhere.
-        detail["errors"] = refusal.errors
+    if actor.account is None:
+        # Anyone can send writes without a token: one record per address and minute, the rest counted.
+        audit_now, summaries = anonymous_refusals().admit(actor.remote_addr)
+        if summaries or audit_now:
+            with write_transaction() as session:
+                session.add_all(_summary(summary) for summary in summaries)
+                if audit_now:
+                    session.add(_audit(actor, action, country, section, "refused", refusal.status, detail=refusal_detail(refusal)))
+        return
     with write_transaction() as session:
-        session.add(_audit(actor, action, country, section, "refused", refusal.status, detail=detail))
+        session.add(_audit(actor, action, country, section, "refused", refusal.status, detail=refusal_detail(refusal)))
+
+
+def refusal_detail(refusal: PublishingError) -> dict:
+    """What an audit record keeps of a refusal: its message and the offending field paths, bounded
+    (documents.bounded_problems, as in the answer) whatever the input; ensure_ascii keeps odd input storable anywhere."""
+    message = refusal.message
+    detail = {"message": message if len(message) <= MESSAGE_SHOWN else message[:MESSAGE_SHOWN - 1] + "…"}
+    if refusal.errors:
+        detail["errors"], omitted = bounded_problems(refusal.errors)
+        if omitted:
+            detail["errors_omitted"] = omitted
+    return detail
+
+
+# -- writes without a valid token ------------------------------------------------------------------
+
+
+@dataclass
+class _Window:
+    """One address's refusals in one minute: the first was audited, the rest are counted."""
+
+    started: float  # monotonic
+    first_at: datetime
+    last_at: datetime
+    refused: int = 1  # refusals in the window, the audited first one included
+    throttled: int = 0  # of which answered 429 without any database work
+
+
+@dataclass(frozen=True)
+class RefusalSummary:
+    remote_addr: str | None
+    first_at: datetime
+    last_at: datetime
+    unrecorded: int  # refusals not recorded one by one
+    throttled: int
+
+
+class AnonymousRefusals:
+    """Writes refused for want of a valid token, per client address, in this process's memory.
+
+    The first refusal from an address in a window of WINDOW_S seconds is audited as usual; the
+    others are counted, and one summary record per address and window is written once the window
+    is over (with the next refusal from anyone). Past LIMIT refusals in a window the address is
+    answered 429 with Retry-After before any database work, until the window ends. Anyone may send
+    such requests: without this, 3,000 of them made 3,000 audit rows in 15 seconds.
+    """
+
+    WINDOW_S = 60.0
+    LIMIT = 30
+    ADDRESSES_MAX = 10_000
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self._windows: OrderedDict[str, _Window] = OrderedDict()  # oldest window first
+        self._closed: list[RefusalSummary] = []
+        self._lock = threading.Lock()
+
+    def retry_after(self, remote_addr: str | None) -> int | None:
+        """Seconds to wait when the address is over the limit (the attempt is counted), else None."""
+        key, now = remote_addr or "", self.clock()
+        with self._lock:
+            window = self._windows.get(key)
+            if window is None or now - window.started >= self.WINDOW_S or window.refused < self.LIMIT:
+                return None
+            window.refused += 1
+            window.throttled += 1
+            window.last_at = utcnow()
+            return max(1, math.ceil(window.started + self.WINDOW_S - now))
+
+    def admit(self, remote_addr: str | None) -> tuple[bool, list[RefusalSummary]]:
+        """Count one refusal: whether to audit it on a record of its own, and the summaries now due."""
+        key, now, moment = remote_addr or "", self.clock(), utcnow()
+        with self._lock:
+            self._close(now)
+            window = self._windows.get(key)
+            audit_now = window is None
+            if window is None:
+                self._windows[key] = _Window(started=now, first_at=moment, last_at=moment)
+                while len(self._windows) > self.ADDRESSES_MAX:
+                    self._end(*self._windows.popitem(last=False))
+            else:
+                window.refused += 1
+                window.last_at = moment
+            due, self._closed = self._closed, []
+        return audit_now, due
+
+    def _close(self, now: float) -> None:
+        while self._windows:
+            key, window = next(iter(self._windows.items()))
+            if now - window.started < self.WINDOW_S:
+                break
+            del self._windows[key]
+            self._end(key, window)
+
+    def _end(self, key: str, window: _Window) -> None:
+        if window.refused > 1:
+            self._closed.append(RefusalSummary(key or None, window.first_at, window.last_at, window.refused - 1, window.throttled))
+
+
+def anonymous_refusals() -> AnonymousRefusals:
+    """This application's count of writes refused without a valid token (kept in app.extensions)."""
+    found = current_app.extensions.get("anonymous_refusals")
+    if found is None:
+        found = current_app.extensions.setdefault("anonymous_refusals", AnonymousRefusals())
+    return found
+
+
+def throttled(remote_addr: str | None) -> int | None:
+    """Seconds an address must wait before its next write is even looked at (429), or None."""
+    return anonymous_refusals().retry_after(remote_addr)
+
+
+def _summary(summary: RefusalSummary) -> AuditRecord:
+    detail = {
+        "message": (f"{summary.unrecorded} more writes without a valid token from this address were refused "
+                    f"and not recorded one by one ({summary.throttled} of them answered 429)."),
+        "refused": summary.unrecorded,
+        "throttled": summary.throttled,
+        "first": summary.first_at.strftime(MOMENT),
+        "last": summary.last_at.strftime(MOMENT),
+    }
+    return _audit(Actor(None, None, summary.remote_addr), "refusals-summary", None, None, "refused", 401, detail=detail)

@@ -7,13 +7,13 @@ is stored, audited or logged: a check is a read, and its answer is marked no-sto
 from flask import jsonify
 from flask.views import MethodView
 from marshmallow import Schema, fields
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 from .. import history
 from ..check import rules, trip as trips
 from ..check.notifications import current_documents
 from ..documents import AUTHORITY_ROLES, DOCUMENT_KINDS, SECTIONS, TRANSIT, TRAVELLERS_ALLOWED
-from ..http import UnreadableBody, json_body
+from ..http import JSON_ONLY, UnreadableBody, json_body, sends_json
 from ..publishing import Invalid
 from .views import bp
 
@@ -23,8 +23,9 @@ REQUEST_BODY = {
     "content": {"application/json": {"schema": trips.CheckRequest}},
 }
 ERRORS = {status: {"description": text} for status, text in (
-    (400, "The body is not a JSON document."),
+    (400, "The body is not a JSON document, or an object in it names a key twice."),
     (413, "The body is over 1 MiB."),
+    (415, "The body is not sent as JSON (Content-Type: application/json)."),
     (422, "The request is not valid: errors by field path (unknown substance or country, absurd amounts, no items…)."),
 )}
 
@@ -116,6 +117,8 @@ class CheckResult(Schema):
 
 
 def _body():
+    if not sends_json():
+        raise UnsupportedMediaType(JSON_ONLY)
     try:
         return json_body()
     except RequestEntityTooLarge:

@@ -4,13 +4,13 @@ from flask import jsonify, make_response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge, TooManyRequests
 
 from .. import documents, history, publishing, reference
 from ..accounts import authenticate_token
 from ..db import rfc3339
 from ..documents import SECTIONS
-from ..http import UnreadableBody, absolute, json_body, upper_case_location
+from ..http import JSON_ONLY, DuplicateKey, UnreadableBody, absolute, json_body, sends_json, upper_case_location
 from ..publishing import Actor, Precondition
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="Read and publish national notifications.")
@@ -24,7 +24,9 @@ class ErrorBody(Schema):
     code = fields.Integer()
     status = fields.String()
     message = fields.String()
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         metadata={"description": "The problems by field path: the first 50 or so, paths and messages cut short."})
+    errors_omitted = fields.Integer(metadata={"description": "How many more problems there were, when not all are listed."})
 
 
 def answers(*statuses):
@@ -38,15 +40,17 @@ def answers(*statuses):
 
 ANSWERS = {
     301: "The country code was lower case: Location has the upper-case URL.",
-    400: "The body is not JSON.",
+    400: "The body is not JSON, or an object in it names a key twice.",
     401: "No valid token.",
     403: "Another country's notification.",
     404: "Unknown country, section, version or substance, or nothing notified.",
     409: "The section is withdrawn, or already withdrawn.",
     412: "The If-Match ETag is not the current version's: nothing stored.",
     413: "The body is over 1 MiB.",
+    415: "The body is not sent as JSON (Content-Type: application/json).",
     422: "Not valid: errors by field path; nothing stored.",
     428: "If-Match or If-None-Match: * is missing.",
+    429: "Too many writes without a valid token from this address: wait Retry-After seconds.",
 }
 
 
@@ -168,6 +172,18 @@ def _country_in_url():
     return response
 
 
+@bp.before_request
+def _not_too_many_refusals():
+    """An address whose writes were refused for want of a token too often this minute is answered
+    429 before anything else, the token included, is looked up (publishing.AnonymousRefusals)."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.endpoint == "api.CheckView":
+        return
+    wait = publishing.throttled(request.remote_addr)
+    if wait is not None:
+        raise TooManyRequests(f"Too many writes without a valid API token from this address; try again in {wait} s.",
+                              retry_after=wait)
+
+
 def _actor() -> Actor:
     """Who is calling, from the bearer token; Actor(None) when there is no valid one."""
     header = request.headers.get("Authorization", "")
@@ -183,11 +199,16 @@ def _precondition() -> Precondition:
 
 
 def _body(actor: Actor, action: str, country: str, section: str):
-    """The JSON document in the request body; an unreadable body is refused (and audited)."""
+    """The JSON document in the request body; a body not sent as JSON (415), over the limit (413),
+    unreadable or with a key named twice (400) is refused (and audited)."""
+    if not sends_json():
+        publishing.refuse(actor, action, country, section, publishing.UnsupportedType(f"{JSON_ONLY} Nothing was stored."))
     try:
         return json_body()
     except RequestEntityTooLarge:
         publishing.refuse(actor, action, country, section, publishing.TooLarge("The body is over 1 MiB; nothing was stored."))
+    except DuplicateKey as refusal:
+        publishing.refuse(actor, action, country, section, publishing.Unreadable(f"{refusal} Nothing was stored."))
     except UnreadableBody:
         publishing.refuse(actor, action, country, section, publishing.Unreadable("The body is not a JSON document (UTF-8); nothing was stored."))
 
@@ -256,7 +277,7 @@ class SectionView(MethodView):
     @bp.doc(requestBody=DOCUMENT_BODY, parameters=WRITE_HEADERS, security=SECURITY)
     @bp.response(200, VersionResource, description="A later version was published.")
     @bp.alt_response(201, schema=VersionResource, description="The first version was published.")
-    @answers(400, 401, 403, 404, 412, 413, 422, 428)
+    @answers(400, 401, 403, 404, 412, 413, 415, 422, 428, 429)
     def put(self, country, section):
         """Publish a new version of a section."""
         actor = _actor()
@@ -270,7 +291,7 @@ class SectionView(MethodView):
 
     @bp.doc(parameters=WRITE_HEADERS[:1], security=SECURITY)
     @bp.response(200, VersionResource, description="The withdrawal, a new version whose document is null.")
-    @answers(401, 403, 404, 409, 412, 428)
+    @answers(401, 403, 404, 409, 412, 428, 429)
     def delete(self, country, section):
         """Withdraw a section (a new version, document null); needs If-Match."""
         row = publishing.withdraw(_actor(), country, section, _precondition())
@@ -281,7 +302,7 @@ class SectionView(MethodView):
 class ConfirmView(MethodView):
     @bp.doc(security=SECURITY)
     @bp.response(200, Confirmed)
-    @answers(401, 403, 404, 409)
+    @answers(401, 403, 404, 409, 429)
     def post(self, country, section):
         """Confirm that the current version is still correct (updates last_confirmed, no new version)."""
         publishing.confirm(_actor(), country, section)

@@ -9,7 +9,7 @@ from marshmallow import ValidationError, fields
 from .. import reference
 from ..documents import (
     DAYS_MAX, MESSAGES, MG_MAX, MG_MIN, Amount, Choice, CountryCode, DocumentSchema, SubstanceKey,
-    UniqueList, WholeNumber,
+    UniqueList, WholeNumber, shape_problem,
 )
 from .reasons import FORM_PHRASES
 
@@ -115,6 +115,9 @@ def read_trip(data: Any) -> Trip:
     """The trip in a request body, or InvalidTrip naming every offending field by its path."""
     if not isinstance(data, dict):
         raise InvalidTrip({"": ["The request must be a JSON object."]})
+    too_large = shape_problem(data)  # refused before marshmallow sees it, so that the work stays bounded
+    if too_large:
+        raise InvalidTrip({"": [too_large]})
     try:
         loaded = CheckRequest().load(data)
     except ValidationError as error:

@@ -13,10 +13,12 @@ document, the hash of its newest version for an archive document.
 Every other request goes on to Flask unchanged: a document not in memory (the view
 renders or fetches it and remembers it), If-Modified-Since without If-None-Match
 (its same-second rule needs a second query), a query string (?lang= sets a
-cookie), a lower-case country (redirected), an unknown feed (404), an untrusted
-Host, and any database error (the view answers 503 as every other page does).
-What is answered here is what the view would answer, byte for byte and header
-for header: the view builds the same Served that is served here, and
+cookie), a lower-case country (redirected), an unknown feed (404), a Host
+outside TRUSTED_HOSTS (REGISTRY_TRUSTED_HOSTS: Flask answers 400, whether or not
+REGISTRY_BASE_URL is set), and any database error (the view answers 503 as every
+other page does). What is answered here is what the view would answer, byte for
+byte and header for header: the view builds the same Served that is served here,
+both add http.answer_headers (CORS, and HSTS over HTTPS) to it, and
 tests/test_feed_polls.py compares the two paths.
 
 Why not leave it to Flask: its request context, session, CSRF, language and
@@ -27,10 +29,11 @@ import re
 
 from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_etags
-from werkzeug.wsgi import get_current_url
+from werkzeug.wsgi import get_current_url, get_host
 
 from .. import history
 from ..db import DirectReads, direct_reads
+from ..http import answer_headers
 from . import rendering as atom
 from .memory import FeedMemory, Served
 
@@ -68,6 +71,8 @@ class FeedPolls:
             return None
         config = self.app.config
         try:
+            if config["TRUSTED_HOSTS"] is not None:
+                get_host(environ, trusted_hosts=config["TRUSTED_HOSTS"])  # SecurityError: Flask answers 400
             base = config.get("REGISTRY_BASE_URL") or get_current_url(
                 environ, host_only=True, trusted_hosts=config["TRUSTED_HOSTS"]).rstrip("/")
             rendering = atom.rendering_for(config, base)
@@ -77,9 +82,10 @@ class FeedPolls:
         if served is None:
             return None
         not_modified = bool(if_none_match) and parse_etags(if_none_match).contains_weak(served.etag)
+        added = answer_headers(config, environ["PATH_INFO"], method)
         if not_modified:
-            return "304 NOT MODIFIED", served.headers(not_modified=True), b""
-        return "200 OK", served.headers(not_modified=False), b"" if method == "HEAD" else served.document
+            return "304 NOT MODIFIED", served.headers(not_modified=True) + added, b""
+        return "200 OK", served.headers(not_modified=False) + added, b"" if method == "HEAD" else served.document
 
     def current(self, feed: atom.Feed, rendering: atom.Rendering) -> Served | None:
         """The feed's subscription document, if this process holds the one for its newest version."""

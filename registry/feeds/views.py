@@ -16,6 +16,10 @@ from .rendering import (
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
+# seq and archive page numbers are the database's 32-bit integers: a larger page number in a path
+# is simply not found (404), and so is a page whose first entry would be beyond any seq.
+MAX_SEQ = 2**31 - 1
+
 def _not_modified(etag: str, modified: datetime, *, same_second=None) -> bool:
     """Whether the client's copy is current (RFC 9110 §13.2.2: If-None-Match, when sent, decides alone).
 
@@ -84,6 +88,8 @@ def archive(feed: Feed, page: int) -> Response:
         if page < 1:
             raise NotFound("Archive documents are numbered from 1.")
         size = rendering.page_size
+        if page * size > MAX_SEQ:  # its last entry would be beyond any seq
+            raise NotFound(f"There is no archive document {page}: the registry's history cannot be that long.")
         versions = history.selection_range(feed.selection, (page - 1) * size + 1, size)
         if len(versions) < size:
             raise NotFound(
@@ -120,7 +126,7 @@ def changes():
     return subscription(changes_feed())
 
 
-@bp.get("/changes/archive/<int:page>.atom")
+@bp.get("/changes/archive/<int(max=2147483647):page>.atom")
 def changes_archive(page):
     return archive(changes_feed(), page)
 
@@ -130,7 +136,7 @@ def country(country):
     return _upper_case(country) or subscription(_found(country_feed(country)))
 
 
-@bp.get("/countries/<string:country>/archive/<int:page>.atom")
+@bp.get("/countries/<string:country>/archive/<int(max=2147483647):page>.atom")
 def country_archive(country, page):
     return _upper_case(country) or archive(_found(country_feed(country)), page)
 
@@ -140,7 +146,7 @@ def section(section):
     return subscription(_found(section_feed(section)))
 
 
-@bp.get("/sections/<string:section>/archive/<int:page>.atom")
+@bp.get("/sections/<string:section>/archive/<int(max=2147483647):page>.atom")
 def section_archive(section, page):
     return archive(_found(section_feed(section)), page)
 
@@ -150,6 +156,6 @@ def substance(key):
     return subscription(_found(substance_feed(key)))
 
 
-@bp.get("/substances/<string:key>/archive/<int:page>.atom")
+@bp.get("/substances/<string:key>/archive/<int(max=2147483647):page>.atom")
 def substance_archive(key, page):
     return archive(_found(substance_feed(key)), page)

@@ -162,7 +162,8 @@ def country(country):
     )
 
 
-@bp.get("/countries/<country>/<section:section>/versions/<int:number>")
+# Version numbers are the database's 32-bit integers: a larger number in a path is simply not found (404).
+@bp.get("/countries/<country>/<section:section>/versions/<int(max=2147483647):number>")
 def version(country, section, number):
     moved = _upper_case(country)
     if moved:
