@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 def register(app) -> None:
     """Put the registry's commands on the application's command line (and so on `registry`)."""
     for command in (init_command, demo_command, serve_command, account_group, token_group, verify_command,
-                    export_command, restore_command):
+                    export_command, restore_command, keys_command):
         app.cli.add_command(command)
 
 
@@ -60,6 +60,36 @@ def demo_command():
 # waitress lets up to 16 MiB of a streamed response wait in memory per connection before it
 # pauses the application; 1 MiB keeps each changes.jsonl download small (docs/performance.md).
 STREAM_BUFFER_BYTES = 1024 * 1024
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
+
+
+def waitress_settings(config) -> dict:
+    """What waitress needs to know of the registry's settings.
+
+    See docs/deployment.md, "Limits, CORS, hosts and proxies".
+
+    - The body limit: waitress refuses a larger body (413) from its Content-Length, before reading
+      it, instead of buffering up to 1 GB for the application to refuse. waitress refuses a body of
+      exactly its limit, Flask only one over MAX_CONTENT_LENGTH: hence the + 1.
+    - REGISTRY_PROXY_HOPS: waitress removes X-Forwarded-* headers it does not trust, so it reads them
+      itself, as ProxyFix does under gunicorn: the client's address, scheme and host from that many
+      proxies; with 0 it trusts none and removes them.
+    """
+    settings = {"max_request_body_size": config["MAX_CONTENT_LENGTH"] + 1, "clear_untrusted_proxy_headers": True}
+    hops = config["REGISTRY_PROXY_HOPS"]
+    if hops:
+        settings.update(trusted_proxy="*", trusted_proxy_count=hops,
+                        trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"})
+    return settings
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host.lower() in LOOPBACK_NAMES
 
 
 @click.command("serve")
@@ -71,18 +101,26 @@ STREAM_BUFFER_BYTES = 1024 * 1024
 def serve_command(host, port, threads, demo):
     """Create or upgrade the database, load reference (and demonstration) data, and serve."""
     import waitress
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from .demo import DemoRefused
 
+    app = current_app._get_current_object()
     prepare_database()
     if demo:
         try:
             load_demo()
         except DemoRefused as refusal:
             click.echo(f"Not loading demonstration data: {refusal}", err=True)
+    if not is_loopback(host) and not app.config.get("REGISTRY_BASE_URL") and not app.config.get("TRUSTED_HOSTS"):
+        click.echo(f"Warning: serving on {host}, reachable from other machines, with neither REGISTRY_BASE_URL nor "
+                   "REGISTRY_TRUSTED_HOSTS set: absolute links in feeds, the API and the exports follow whatever Host "
+                   "header a client sends. Set one of them (docs/deployment.md).", err=True)
+    if isinstance(app.wsgi_app, ProxyFix):
+        app.wsgi_app = app.wsgi_app.app  # waitress reads the X-Forwarded-* headers itself (waitress_settings)
     click.echo(f"Serving the registry on http://{host}:{port}/ (Ctrl+C to stop).", err=True)
-    waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads, ident="registry",
-                   outbuf_high_watermark=STREAM_BUFFER_BYTES)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="registry",
+                   outbuf_high_watermark=STREAM_BUFFER_BYTES, **waitress_settings(app.config))
 
 
 @click.group("account")
@@ -199,16 +237,19 @@ def export_command(directory, as_of):
 
 @click.command("restore")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--public-key", "public_key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The PEM public key that signed the bundle (default: this registry's own key).")
+@click.option("--unsigned", is_flag=True, help="Restore a bundle that has no SHA256SUMS.sig, trusting its checksums alone.")
 @with_appcontext
-def restore_command(directory):
-    """Rebuild an empty database from an export bundle, once its checksums and hash chain verify."""
+def restore_command(directory, public_key, unsigned):
+    """Rebuild an empty database from an export bundle, once its checksums, hash chain and signature verify."""
     from .. import publishing
     from ..db import analyse
     from ..exports import files, restore
 
-    click.echo(f"Checking {directory}: SHA256SUMS, the hash chain, metadata.json…", err=True)
+    click.echo(f"Checking {directory}: SHA256SUMS, the hash chain, metadata.json, the signature…", err=True)
     try:
-        bundle = restore.read_bundle(directory)
+        bundle = restore.read_bundle(directory, public_key=public_key.read_bytes() if public_key else None, unsigned=unsigned)
     except files.ExportError as refusal:
         raise click.ClickException(f"Not restoring, the database is untouched: {refusal}") from None
     prepare_database()
@@ -219,3 +260,15 @@ def restore_command(directory):
     click.echo("Gathering the query planner's statistics…", err=True)
     analyse()
     click.echo(f"Restored {count} versions (last seq {bundle.metadata['last_seq']}, hash {bundle.metadata['hash']}).", err=True)
+
+
+@click.command("keys")
+@with_appcontext
+def keys_command():
+    """Print where the key that signs the bundles is, and its public key (made now if there is none)."""
+    from ..exports import signing
+
+    public = signing.public_key_pem().decode("ascii")
+    click.echo(f"Bundles are signed with the Ed25519 key in {signing.key_path()}; keep it with the database's backups.", err=True)
+    click.echo(f"Its public key, also served at {signing.PUBLIC_KEY_PATH}:", err=True)
+    click.echo(public, nl=False)

@@ -13,6 +13,7 @@ from .. import chain, reference
 from ..config import VERSION
 from ..db import utcnow
 from .files import FORMAT_VERSION, ZIP_EPOCH, State, header, registry_json
+from .signing import SIGNATURE_FILE, sign
 from .tables import TABLES, write_history
 
 # -- the bundle -------------------------------------------------------------------------
@@ -25,8 +26,10 @@ FILE_DESCRIPTIONS = {
     "changes.jsonl": "Every version (meta and document), one JSON object a line, in seq order.",
     **{table.filename: table.description for table in TABLES},
     "SHA256SUMS": "SHA-256 of every other file (sha256sum -c SHA256SUMS).",
+    SIGNATURE_FILE: "The registry's Ed25519 signature of SHA256SUMS, in base64 (docs/exports.md, \"Signature\").",
 }
 BUNDLE_FILES = tuple(FILE_DESCRIPTIONS)
+SUMMED_FILES = tuple(name for name in BUNDLE_FILES if name not in ("SHA256SUMS", SIGNATURE_FILE))
 
 
 def metadata(state: State, generated_at: datetime, counts: dict[str, int]) -> dict:
@@ -86,8 +89,9 @@ def write_bundle(directory: Path, state: State, *, registry_bytes: bytes | None 
     (directory / "metadata.json").write_bytes(_pretty(metadata(state, generated_at, counts)))
     (directory / "datapackage.json").write_bytes(_pretty(datapackage()))
     (directory / "README.md").write_text(readme(), encoding="utf-8", newline="\n")
-    sums = "".join(f"{sha256_file(directory / name)}  {name}\n" for name in BUNDLE_FILES if name != "SHA256SUMS")
-    (directory / "SHA256SUMS").write_text(sums, encoding="ascii", newline="\n")
+    sums = "".join(f"{sha256_file(directory / name)}  {name}\n" for name in SUMMED_FILES).encode("ascii")
+    (directory / "SHA256SUMS").write_bytes(sums)
+    (directory / SIGNATURE_FILE).write_bytes(sign(sums))
     return counts
 
 

@@ -12,6 +12,7 @@ newest few states stay on disk. The directory is REGISTRY_EXPORTS_DIR, by defaul
 import json
 import os
 import shutil
+import struct
 import tempfile
 import threading
 import time
@@ -77,6 +78,57 @@ def registry_json(state: files.State) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class Changes:
+    """One state's changes.jsonl on disk, with where each version's line begins."""
+
+    path: Path
+
+    @property
+    def offsets(self) -> Path:
+        return self.path.with_suffix(".offsets")
+
+    def open_after(self, after: int):
+        """The file, positioned at the first line after seq `after`, and how many bytes remain."""
+        with open(self.offsets, "rb") as index:
+            count = index.seek(0, os.SEEK_END) // OFFSET.size - 1  # the versions in the file
+            index.seek(min(after, count) * OFFSET.size)
+            (start,) = OFFSET.unpack(index.read(OFFSET.size))
+        stream = open(self.path, "rb")
+        size = stream.seek(0, os.SEEK_END)
+        stream.seek(start)
+        return stream, size - start
+
+
+def changes_jsonl(state: files.State) -> Changes:
+    """This state's changes.jsonl, made now if it has none yet (call inside the state's read transaction).
+
+    Served as a file, a slow reader costs the server's file wrapper (or the proxy) and
+    no worker thread; `?after=` starts the same file at the right line.
+    """
+    kept = Changes(root() / f"{state.tag('changes.jsonl')}.changes.jsonl")
+    if not kept.path.is_file():
+        kept.path.parent.mkdir(parents=True, exist_ok=True)
+        _place_stream(kept.offsets, _offsets(state))
+        _place_stream(kept.path, files.changes(until_seq=state.last_seq))
+        _prune()
+    return kept
+
+
+OFFSET = struct.Struct("<Q")  # a byte offset in changes.jsonl, one per version and one for the end
+
+
+def _offsets(state: files.State):
+    position = 0
+    for rows in files.versions(until_seq=state.last_seq):
+        chunk = bytearray()
+        for row in rows:
+            chunk += OFFSET.pack(position)
+            position += len(files.change_line(row).encode("utf-8"))
+        yield bytes(chunk)
+    yield OFFSET.pack(position)
+
+
 def bundle(state: files.State) -> Published:
     """This state's bundle and registry.zip, made now if needed (call inside the state's read transaction)."""
     target = root() / state.tag()
@@ -108,10 +160,16 @@ def _build(state: files.State, target: Path) -> None:
 
 def _place_file(path: Path, data: bytes) -> None:
     """Write path unless it exists; when two workers race, the first file stays."""
+    _place_stream(path, (data,))
+
+
+def _place_stream(path: Path, chunks) -> None:
+    """Write path from chunks of bytes unless it exists; when two workers race, the first file stays."""
     handle, temporary = tempfile.mkstemp(prefix=".building-", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            for chunk in chunks:
+                stream.write(chunk)
         os.link(temporary, path)
     except FileExistsError:
         pass
@@ -127,7 +185,9 @@ def _prune() -> None:
         if entry.name.startswith(".building-") and now - modified > STALE_BUILD_S:
             _remove(entry)
     kept = [(entry, modified) for entry, modified in entries if not entry.name.startswith(".")]
-    for kind in ([item for item in kept if item[0].is_dir()], [item for item in kept if item[0].name.endswith(".registry.json")]):
+    kinds = [[item for item in kept if item[0].is_dir()]]
+    kinds += [[item for item in kept if item[0].name.endswith(suffix)] for suffix in (".registry.json", ".changes.jsonl", ".changes.offsets")]
+    for kind in kinds:
         for entry, modified in sorted(kind, key=lambda item: item[1], reverse=True)[KEEP:]:
             if now - modified > IN_USE_S:
                 _remove(entry)

@@ -10,8 +10,9 @@ from typing import Iterator
 
 from .. import chain
 from ..documents import SECTIONS
-from .bundle import BUNDLE_FILES, sha256_file
+from .bundle import SUMMED_FILES, sha256_file
 from .files import FORMAT_VERSION, ExportError
+from .signing import SIGNATURE_FILE, SignatureError, public_key_pem, verify
 
 # -- reading a bundle back ----------------------------------------------------------------
 
@@ -43,8 +44,12 @@ class Bundle:
                 yield int(row["seq"]), datetime.strptime(row["confirmed_at"], "%Y-%m-%dT%H:%M:%SZ")
 
 
-def read_bundle(directory: Path) -> Bundle:
-    """The bundle in directory, once its checksums, its hash chain and its metadata agree; else ExportError."""
+def read_bundle(directory: Path, *, public_key: bytes | None = None, unsigned: bool = False) -> Bundle:
+    """The bundle in directory, once its checksums, its hash chain, its metadata and its signature agree; else ExportError.
+
+    The signature is checked with `public_key` (PEM), by default this registry's own key;
+    a bundle without one is refused unless `unsigned` says to trust its checksums alone.
+    """
     _check_sums(directory)
     try:
         meta = json.loads((directory / "metadata.json").read_text(encoding="utf-8"))
@@ -63,7 +68,21 @@ def read_bundle(directory: Path) -> Bundle:
                 raise ExportError(f"confirmations.csv confirms seq {seq}, which changes.jsonl does not hold.")
     except (KeyError, ValueError) as error:
         raise ExportError(f"confirmations.csv is not readable: {error}.") from None
+    _check_signature(directory, public_key, unsigned)
     return bundle
+
+
+def _check_signature(directory: Path, public_key: bytes | None, unsigned: bool) -> None:
+    signature = directory / SIGNATURE_FILE
+    if not signature.is_file():
+        if unsigned:
+            return
+        raise ExportError(f"The bundle has no {SIGNATURE_FILE}, so nothing proves that its files come from a registry "
+                          "(restore it with --unsigned to trust its checksums alone).")
+    try:
+        verify((directory / "SHA256SUMS").read_bytes(), signature.read_bytes(), public_key or public_key_pem())
+    except SignatureError as refusal:
+        raise ExportError(str(refusal)) from None
 
 
 def _check_sums(directory: Path) -> None:
@@ -76,12 +95,12 @@ def _check_sums(directory: Path) -> None:
         if not re.fullmatch(r"[0-9a-f]{64}", digest) or not name:
             raise ExportError(f"SHA256SUMS line {number} is not '<sha256>  <file name>'.")
         listed[name] = digest
-    missing = [name for name in BUNDLE_FILES if name != "SHA256SUMS" and name not in listed]
+    missing = [name for name in SUMMED_FILES if name not in listed]
     if missing:
         raise ExportError(f"SHA256SUMS does not list {', '.join(missing)}.")
     for name, digest in listed.items():
         path = directory / name
-        if name not in BUNDLE_FILES or not path.is_file():
+        if name not in SUMMED_FILES or not path.is_file():
             raise ExportError(f"SHA256SUMS lists {name}, which is not a file of the bundle.")
         if sha256_file(path) != digest:
             raise ExportError(f"{name} does not match its SHA-256 in SHA256SUMS: the bundle was altered or damaged.")

@@ -353,17 +353,31 @@ def _amount_rows() -> Iterator[dict]:
                "paragraph": amount.paragraph}
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ESCAPE = "'"
+
+
+def text_cell(text: str) -> str:
+    """A text as a CSV cell that no spreadsheet runs: one that starts like a formula, or with the
+    escape itself, gets a leading `'`; a reader removes exactly one leading `'` to have the text
+    back (docs/exports.md, "CSV tables and spreadsheets")."""
+    return ESCAPE + text if text.startswith(FORMULA_STARTS + (ESCAPE,)) else text
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return ",".join(value)
+        return text_cell(",".join(value))
     if isinstance(value, datetime):
         return rfc3339(value)
     if isinstance(value, float):
         return json.dumps(value)
+    if isinstance(value, str):
+        return text_cell(value)
     return str(value)
 
 

@@ -9,14 +9,15 @@ indexed queries and gets 304.
 import hashlib
 import re
 
-from flask import Blueprint, Response, jsonify, render_template, request, send_file, stream_with_context, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.http import http_date, is_resource_modified
+from werkzeug.wsgi import wrap_file
 
 from ..db import read_snapshot, rfc3339, utcnow
 from ..http import absolute, base_url
-from . import bundle as bundles, cache, files
+from . import bundle as bundles, cache, files, signing
 from .schemas import SCHEMAS_DIR
 
 bp = Blueprint("exports", __name__)
@@ -91,22 +92,20 @@ def registry_json():
 
 @bp.get("/exports/changes.jsonl")
 def changes_jsonl():
-    """Every version after ?after={seq}, one JSON object a line, streamed."""
+    """Every version after ?after={seq}, one JSON object a line, from a file made once per state."""
     after = _after()
     with read_snapshot():
         state = files.read_state().versions_only()
-    tag = state.tag("changes.jsonl", after)
-    unchanged = _unchanged(tag, state)
-    if unchanged:
-        return unchanged
-
-    def lines():
-        # Versions are immutable and seq has no gaps, so the versions up to state.last_seq
-        # are the same in this transaction as in the one that made the ETag.
-        with read_snapshot():
-            yield from files.changes(after=after, until_seq=state.last_seq)
-
-    response = Response(stream_with_context(lines()), mimetype=MEDIA_TYPES["changes.jsonl"])
+        tag = state.tag("changes.jsonl", after)
+        unchanged = _unchanged(tag, state)
+        if unchanged:
+            return unchanged
+        kept = cache.changes_jsonl(state)
+    stream, length = kept.open_after(after)
+    # The server's file wrapper sends the file (waitress from its I/O thread, so a slow
+    # reader holds no worker thread); behind nginx, the proxy buffers it (docs/deployment.md).
+    response = Response(wrap_file(request.environ, stream), mimetype=MEDIA_TYPES["changes.jsonl"], direct_passthrough=True)
+    response.content_length = length
     # A stream of versions cannot carry the fields every export starts with; these headers do.
     response.headers.update({
         "Registry-Format-Version": files.FORMAT_VERSION,
@@ -180,3 +179,12 @@ def schema(name: str):
     response.cache_control.public = True
     response.cache_control.no_cache = True
     return response.make_conditional(request)
+
+
+@bp.get(signing.PUBLIC_KEY_PATH)
+def signing_key():
+    """The public key that verifies SHA256SUMS.sig in this registry's bundles (docs/exports.md, "Signature")."""
+    response = Response(signing.public_key_pem(), mimetype="application/x-pem-file")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600  # 1 hour
+    return response
