@@ -21,6 +21,7 @@ def from_environment(instance_path: str) -> dict:
         # Flask (and the feed polls) answer 400 to a Host not in this list; None accepts any Host.
         "TRUSTED_HOSTS": trusted_hosts(os.environ.get("REGISTRY_TRUSTED_HOSTS")),
         "REGISTRY_EXPORTS_DIR": os.environ.get("REGISTRY_EXPORTS_DIR") or None,
+        "REGISTRY_SIGNING_KEY": os.environ.get("REGISTRY_SIGNING_KEY") or None,
     }
 
 

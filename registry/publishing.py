@@ -75,7 +75,7 @@ class PreconditionRequired(PublishingError):
 
 
 MOMENT = "%Y-%m-%dT%H:%M:%SZ"  # published_at as the chain hashes it (docs/api.md, "Hash chain")
-NO_TOKEN = "A valid API token is needed to write: send Authorization: Bearer <token>."
+NO_TOKEN = "A valid API token is needed to write: send Authorization: Bearer <token>."  # a message, not a password  # nosec B105
 NOT_AN_OBJECT = ("The body must be a JSON object, the section document; nothing was stored. "
                  "To withdraw a section, send DELETE with If-Match.")
 MESSAGE_SHOWN = 1_000  # characters of a refusal's message kept in its audit record
