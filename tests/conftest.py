@@ -1,4 +1,4 @@
-"""Shared fixtures: an application on a fresh database, clients, accounts with tokens.
+"""Shared fixtures: an application on a fresh database, clients, accounts with tokens, Chromium.
 
 The suite runs on SQLite by default. With REGISTRY_TEST_DATABASE=postgresql it
 runs on the PostgreSQL server at REGISTRY_POSTGRES_URL instead, each test in a
@@ -8,7 +8,8 @@ PostgreSQL): running the migrations for each test took most of the PostgreSQL
 suite's time.
 Tests that need something this machine may lack (PostgreSQL, Chromium) skip
 without it, unless REGISTRY_REQUIRE_ALL=1 (set by .ci/run) turns the skip into a
-failure.
+failure (tests/helpers/apps.py).
+Functions and constants the tests share are in tests/helpers/.
 """
 import os
 import shutil
@@ -18,21 +19,14 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from registry import create_app
 from registry.db import dispose_engines
 
-from . import factories
+# The helpers assert as the tests do: their failures should read as clearly.
+pytest.register_assert_rewrite("tests.helpers")
 
-REQUIRE_ALL = os.environ.get("REGISTRY_REQUIRE_ALL") == "1"
-RUN_SLOW = os.environ.get("REGISTRY_RUN_SLOW") == "1" or REQUIRE_ALL
-POSTGRES_URL = os.environ.get("REGISTRY_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def need(reason: str):
-    """Skip for a missing facility, or fail when CI requires everything to run."""
-    if REQUIRE_ALL:
-        pytest.fail(f"{reason} (REGISTRY_REQUIRE_ALL=1 forbids skipping)")
-    pytest.skip(reason)
+from .helpers import factories
+from .helpers.apps import POSTGRES_URL, RUN_SLOW, make_app, need
+from .helpers.browser import DESKTOP, WAIT_MS, chromium
 
 
 def pytest_collection_modifyitems(config, items):
@@ -126,15 +120,6 @@ def database_url(backend, tmp_path, request):
     return f"sqlite:///{path}"
 
 
-def make_app(database_url: str, **settings):
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret", **settings})
-    with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
-    return app
-
-
 @pytest.fixture
 def app(database_url):
     app = make_app(database_url)
@@ -163,3 +148,25 @@ def ctx(app):
 def authority(app):
     """Make an authority account for a country, with a token: authority("FR") -> Authorization header."""
     return factories.AuthorityFactory(app)
+
+
+@pytest.fixture
+def secretariat(authority):
+    """An Authorization header that may publish for any country."""
+    return authority(secretariat=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for a test file; skips (fails in CI) where it is not installed."""
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh desktop page in English, waiting at most WAIT_MS for anything."""
+    context = browser.new_context(viewport=DESKTOP, locale="en-GB")
+    context.set_default_timeout(WAIT_MS)
+    yield context.new_page()
+    context.close()

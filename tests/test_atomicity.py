@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session
 from registry.db import db
 from registry.models import AuditRecord, Version, VersionSubstance
 
-from . import factories
-from .test_api import put
+from .helpers import factories
+from .helpers.api import put
 
 
 class InjectedFault(RuntimeError):

@@ -6,8 +6,8 @@ from sqlalchemy import text
 
 from registry.db import db
 
-from . import factories
-from .test_api import put
+from .helpers import factories
+from .helpers.api import put
 
 
 def independent_hash(meta: dict, document) -> str:

@@ -4,8 +4,8 @@ import threading
 from registry.db import db
 from registry.models import Version
 
-from . import factories
-from .test_api import put
+from .helpers import factories
+from .helpers.api import put
 
 
 def race(app, requests):

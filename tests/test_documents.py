@@ -7,15 +7,8 @@ from registry.documents import validate_document
 from registry.db import db
 from registry.models import Version
 
-from . import factories
-
-
-def rule(**fields):
-    return {"applies_to": ["1961-I"], "documents": ["prescription"], "threshold": "always", **fields}
-
-
-def ban(**fields):
-    return {"substance": "diazepam", "since": "2020-01-01", "region": None, "special_licence": False, **fields}
+from .helpers import factories
+from .helpers.factories import ban, rule
 
 
 def authority(**fields):

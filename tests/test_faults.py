@@ -7,9 +7,9 @@ from registry.db import dispose_engines
 from registry.db import db
 from registry.models import Version
 
-from . import factories
-from .conftest import POSTGRES_URL, make_app
-from .test_api import put
+from .helpers import factories
+from .helpers.api import put
+from .helpers.apps import POSTGRES_URL, make_app
 
 
 def test_a_connection_killed_mid_publication_fails_cleanly_and_the_next_request_succeeds(postgres):

@@ -21,8 +21,8 @@ from registry import accounts
 from registry.console import forms
 from registry.documents import LINE_MAX, TEXT_MAX
 
-from .browser import WAIT_MS, chromium, served
-from .test_console import PASSWORD, csrf, form_of, sign_in
+from .helpers.browser import WAIT_MS, chromium, served
+from .helpers.console import PASSWORD, csrf, form_of, sign_in
 
 MARKUP = '<script>alert(1)</script><b id="injected">b</b>'
 QUOTES = "\"'><img id=\"injected\" src=x onerror=alert(1)>"

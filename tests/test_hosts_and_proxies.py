@@ -11,7 +11,6 @@
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,9 +24,10 @@ from registry.db import db, dispose_engines
 from registry.feeds.polls import FeedPolls
 from registry.models import AuditRecord
 
+from .helpers.servers import SERVER_HEADERS, free_port
+
 STS = "Strict-Transport-Security"
 ACAO = "Access-Control-Allow-Origin"
-SERVER_HEADERS = {"date", "server", "connection", "transfer-encoding"}
 
 
 def import_bans() -> dict:
@@ -119,12 +119,6 @@ def test_serve_gives_waitress_the_body_limit_and_the_proxies_to_trust(served_wit
 
 
 # -- proxies, under both servers --------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start(command: list[str], env: dict, log_path) -> subprocess.Popen:

@@ -22,10 +22,10 @@ import pytest
 
 from registry.db import dispose_engines
 
-from . import factories
-from .conftest import make_app
-from .test_cli import free_port
-from .test_feeds import every_change, tag, touching, walk
+from .helpers import factories
+from .helpers.apps import make_app
+from .helpers.feeds import every_change, tag, touching, walk
+from .helpers.servers import free_port
 
 SECONDS = float(os.environ.get("REGISTRY_LOAD_SECONDS", "60"))
 READERS = 20
@@ -82,7 +82,7 @@ class Answer:
 
 @dataclass(frozen=True)
 class Http:
-    """Enough of Flask's test client, over real HTTP, for the feed helpers of test_feeds.py."""
+    """Enough of Flask's test client, over real HTTP, for the feed helpers of tests/helpers/feeds.py."""
 
     base: str
 

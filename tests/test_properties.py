@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from registry.documents import validate_document
 
-from . import factories
+from .helpers import factories
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 

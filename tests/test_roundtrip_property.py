@@ -20,8 +20,8 @@ from registry.documents import (AUTHORITY_ROLES, BANNABLE_CLASSES, DAYS_MAX, DOC
                                 PHONE, SECTIONS, THRESHOLDS, TRANSIT, TRAVELLERS_ALLOWED, bad_characters, validate_document)
 from registry.db import dispose_engines
 
-from .conftest import make_app
-from .test_restore import assert_same_export
+from .helpers.apps import make_app
+from .helpers.exports import assert_same_export
 
 SUBSTANCES = sorted(reference.substances())
 BANNABLE = [key for key in SUBSTANCES if set(reference.substance(key).schedules) & set(BANNABLE_CLASSES)]

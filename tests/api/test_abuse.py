@@ -18,6 +18,8 @@ from registry.documents import PROBLEMS_SHOWN, bounded_problems
 from registry.models import AuditRecord, Version
 from registry.publishing import AnonymousRefusals
 
+from ..helpers.servers import free_port
+
 SIXTY_THOUSAND_KEYS = json.dumps({f"k{number:05d}": 1 for number in range(60_000)})  # 900 kB
 FEW_KB = 10_000
 
@@ -201,12 +203,6 @@ def test_3000_writes_without_a_token_make_at_most_two_records(app, client):
 
 
 # -- a body over the limit, through the real server -------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -13,7 +13,10 @@ import pytest
 from registry import accounts
 from registry.db import db
 from registry.http import DuplicateKey, UnreadableBody, parse_json
-from registry.models import AuditRecord, Version
+from registry.models import AuditRecord
+
+from ..helpers.api import version_count
+from ..helpers.console import csrf
 
 HUGE = int("9" * 400)  # a 400-digit integer: no float can hold it (OverflowError)
 TWENTY_DIGITS = "9" * 20
@@ -46,11 +49,6 @@ def put_raw(client, headers, path, body: bytes | str, *, content_type="applicati
 def records(app) -> list[AuditRecord]:
     with app.app_context():
         return db.session.query(AuditRecord).order_by(AuditRecord.id).all()
-
-
-def version_count(app) -> int:
-    with app.app_context():
-        return db.session.query(Version).count()
 
 
 @pytest.fixture
@@ -152,10 +150,6 @@ def test_a_document_nested_too_deep_to_validate_is_422_without_recursion(app, cl
 
     assert answer.status_code == 422
     assert "nested more than" in answer.json["errors"][""][0]
-
-
-def csrf(response) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True)).group(1)
 
 
 def test_a_console_document_of_5000_brackets_is_400(app, client):

@@ -11,6 +11,8 @@ import pytest
 
 from registry import reference
 
+from ..helpers.servers import free_port
+
 READERS = 8  # twice the server's worker threads
 THREADS = 4
 LANGUAGES = 20  # texts in this many languages make each version about 200 KB
@@ -35,12 +37,6 @@ def publish_big_history(client, authority) -> None:
                             headers={**headers, **precondition})
         assert answer.status_code in (200, 201), answer.get_json()
         etag = answer.headers["ETag"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_server(database_url: str, tmp_path) -> tuple[subprocess.Popen, int]:

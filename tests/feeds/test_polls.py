@@ -22,15 +22,14 @@ from registry.documents import SECTIONS
 from registry.db import db
 from registry.models import Version
 
-from . import factories
-from .browser import served
-from .conftest import POSTGRES_URL, make_app
-from .test_feeds import FEEDS, PAGE, Publisher, parse
+from ..helpers import factories
+from ..helpers.apps import POSTGRES_URL, make_app
+from ..helpers.browser import served
+from ..helpers.feeds import FEEDS, PAGE, Publisher, parse
+from ..helpers.servers import SERVER_HEADERS
 
 ARCHIVES = ["/feeds/changes/archive/1.atom", "/feeds/countries/FR/archive/1.atom",
             "/feeds/sections/requirements/archive/1.atom", "/feeds/substances/methylphenidate/archive/1.atom"]
-# Added by the server, not by the application: never part of "the same answer".
-SERVER_HEADERS = {"date", "server", "connection", "transfer-encoding"}
 
 
 class Reached:

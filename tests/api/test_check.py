@@ -1,7 +1,6 @@
 """POST /api/v1/check: the rules' table of cases answered identically over HTTP; bad input refused; nothing kept."""
 import json
 import logging
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -9,32 +8,12 @@ import pytest
 from registry.db import db
 from registry.models import AuditRecord, Version
 
-from .check_cases import BAD_REQUESTS, CASES, examined, item, requirements, rule, run, trip
-from .test_api import put
+from ..helpers import ROOT
+from ..helpers.check_cases import BAD_REQUESTS, CASES, examined, item, publish, requirements, rule, run, trip
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMAS = ROOT / "schemas"
 REQUEST_SCHEMA = json.loads((SCHEMAS / "check-request.schema.json").read_text(encoding="utf-8"))
 RESULT_SCHEMA = json.loads((SCHEMAS / "check-result.schema.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def secretariat(authority):
-    """An Authorization header that may publish for any country."""
-    return authority(secretariat=True)
-
-
-def publish(client, headers, published) -> None:
-    """Publish (or, for None, withdraw) each section in order, as the case table lists them."""
-    for country, section, document in published:
-        url = f"/api/v1/countries/{country}/{section}"
-        current = client.get(url)
-        if document is None:
-            answer = client.delete(url, headers={**headers, "If-Match": current.headers["ETag"]})
-        elif current.status_code == 404:
-            answer = put(client, headers, country, section, document, first=True)
-        else:
-            answer = put(client, headers, country, section, document, etag=current.headers["ETag"])
-        assert answer.status_code in (200, 201), answer.json
 
 
 def ask(client, body):

@@ -1,6 +1,6 @@
 """The pages and the console in a real browser: Debian's Chromium, driven by Playwright, over real HTTP.
 
-Screenshots of the main pages are saved as test artifacts (see tests/browser.py).
+Screenshots of the main pages are saved as test artifacts (see tests/helpers/browser.py).
 """
 import re
 
@@ -10,12 +10,10 @@ from registry import accounts
 
 from registry.cli import demo
 
-from .browser import PHONE, browser, page, screenshot, served  # noqa: F401 (fixtures)
-from .browser import ARGS, CHROMIUM  # noqa: F401 (other browser tests import them from here)
+from ..helpers.browser import PHONE, screenshot, served
+from ..helpers.console import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture

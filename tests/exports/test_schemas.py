@@ -3,27 +3,13 @@ import json
 
 import pytest
 from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from registry.exports import schemas as json_schemas
 from registry.documents import validate_document
 
-from . import factories
-
-SCHEMAS = json_schemas.SCHEMAS_DIR
-BASE = "https://registry.test/schemas/"
-
-
-def validator(name: str) -> Draft202012Validator:
-    """A validator for schemas/{name}.schema.json, resolving its references to the other files, checking formats."""
-    resources = [
-        (BASE + path.name, Resource.from_contents(json.loads(path.read_text(encoding="utf-8")), default_specification=DRAFT202012))
-        for path in SCHEMAS.glob("*.schema.json")
-    ]
-    return Draft202012Validator({"$ref": f"{BASE}{name}.schema.json"}, registry=Registry().with_resources(resources),
-                                format_checker=Draft202012Validator.FORMAT_CHECKER)
-
+from ..helpers import factories
+from ..helpers.exports import SCHEMAS, validator
+from ..helpers.factories import ban, rule
 
 def schema_accepts(section: str, document) -> bool:
     return validator(section).is_valid(document)
@@ -31,14 +17,6 @@ def schema_accepts(section: str, document) -> bool:
 
 def registry_accepts(section: str, document) -> bool:
     return validate_document(section, document) == {}
-
-
-def rule(**fields):
-    return {"applies_to": ["1961-I"], "documents": ["prescription"], "threshold": "always", **fields}
-
-
-def ban(**fields):
-    return {"substance": "diazepam", "since": "2020-01-01", "region": None, "special_licence": False, **fields}
 
 
 def authority(**fields):

@@ -2,9 +2,9 @@
 filled in Chromium, read, printed, and turned into the Annex I model certificate."""
 import pytest
 
-from .browser import DESKTOP, PHONE, WAIT_MS, browser, page, screenshot, served  # noqa: F401 (fixtures)
-from .test_check_api import publish
-from .test_check_page import FAMILY_PUBLISHED, FAMILY_TRIP, check_url
+from ..helpers.browser import DESKTOP, PHONE, WAIT_MS, screenshot, served
+from ..helpers.check_cases import publish
+from ..helpers.check_page import FAMILY_PUBLISHED, FAMILY_TRIP, check_url
 
 pytestmark = pytest.mark.browser
 

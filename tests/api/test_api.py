@@ -1,22 +1,13 @@
 """The JSON API as an authority and a reader use it (docs/api.md, "JSON API")."""
 import pytest
 
-from registry.models import AuditRecord, Version
+from registry.models import AuditRecord
 from registry.db import db
 
-from . import factories
+from ..helpers import factories
+from ..helpers.api import put, version_count
 
 SECTIONS = ["requirements", "authorities", "import-bans"]
-
-
-def put(client, headers, country, section, document, *, etag=None, first=False):
-    extra = {"If-None-Match": "*"} if first else ({"If-Match": etag} if etag else {})
-    return client.put(f"/api/v1/countries/{country}/{section}", json=document, headers={**headers, **extra})
-
-
-def version_count(app) -> int:
-    with app.app_context():
-        return db.session.query(Version).count()
 
 
 @pytest.mark.parametrize("section", SECTIONS)
@@ -215,7 +206,7 @@ def test_every_write_and_every_refused_write_is_audited_without_secrets(app, cli
     put(client, headers, "FR", "requirements", factories.requirements())  # 428
     put(client, authority("DE"), "FR", "authorities", factories.authorities(), first=True)  # 403
     put(client, headers, "FR", "import-bans", {"effective_from": "nope"}, first=True)  # 422
-    client.put("/api/v1/countries/FR/import-bans", data=b"{not json", headers={**headers, "If-None-Match": "*"})  # 400
+    client.put("/api/v1/countries/FR/import-bans", data=b"{not json", content_type="application/json", headers={**headers, "If-None-Match": "*"})  # 400
     put(client, {}, "FR", "requirements", factories.requirements(), first=True)  # 401
     with app.app_context():
         records = db.session.query(AuditRecord).order_by(AuditRecord.id).all()

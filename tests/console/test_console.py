@@ -15,11 +15,10 @@ from registry.console import forms
 from registry.db import db
 from registry.models import Version
 
-from . import factories
-from .conftest import make_app
-from .test_pages import publish
-
-PASSWORD = "correct horse battery staple"
+from ..helpers import factories
+from ..helpers.api import publish
+from ..helpers.apps import make_app
+from ..helpers.console import PASSWORD, csrf, form_of, sign_in
 
 
 @pytest.fixture
@@ -34,34 +33,6 @@ def officer(app):
         return email
 
     return make
-
-
-def csrf(response) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True)).group(1)
-
-
-def sign_in(client, email, password=PASSWORD, *, address="127.0.0.1"):
-    token = csrf(client.get("/console/login"))
-    return client.post("/console/login", data={"csrf_token": token, "email": email, "password": password},
-                       environ_base={"REMOTE_ADDR": address})
-
-
-def form_of(kind, value, name="") -> list[tuple[str, str]]:
-    """The fields a browser posts for a draft, as the editor's widgets name them."""
-    if isinstance(kind, forms.ObjectField):
-        fields = [(f"{name}._keys" if name else "_keys", value["_keys"])]
-        for key, inner in kind.fields.items():
-            fields += form_of(inner, value[key], f"{name}.{key}" if name else key)
-        return fields
-    if isinstance(kind, forms.RowsField):
-        return [field for index, row in enumerate(value) for field in form_of(kind.item, row, f"{name}.{index}")]
-    if isinstance(kind, forms.ChecksField):
-        return [(name, item) for item in value]
-    if isinstance(kind, forms.ValuesField):
-        return [(f"{name}.{index}", item) for index, item in enumerate(value)]
-    if isinstance(kind, forms.TextField):
-        return [pair for index, row in enumerate(value) for pair in ((f"{name}.{index}.lang", row["lang"]), (f"{name}.{index}.text", row["text"]))]
-    return [(name, value)]
 
 
 def editor_post(client, country, section, document, *, action="preview", etag=None):

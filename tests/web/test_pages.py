@@ -17,16 +17,8 @@ from registry.web import pages
 from registry.models import Version
 from registry.http import HEADERS
 
-from . import factories
-
-
-def publish(client, headers, country, section, document):
-    """Publish through the API, whatever is current (the way a second authority would)."""
-    current = client.get(f"/api/v1/countries/{country}/{section}")
-    precondition = {"If-Match": current.headers["ETag"]} if current.status_code == 200 else {"If-None-Match": "*"}
-    response = client.put(f"/api/v1/countries/{country}/{section}", json=document, headers={**headers, **precondition})
-    assert response.status_code in (200, 201), response.json
-    return response.json
+from ..helpers import factories
+from ..helpers.api import publish
 
 
 @pytest.fixture

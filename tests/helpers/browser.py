@@ -1,5 +1,7 @@
 """What the browser tests share: Debian's Chromium driven by Playwright, the registry over real HTTP, screenshots.
 
+The fixtures `browser` (one Chromium for a test file) and `page` (a fresh desktop page)
+are in tests/conftest.py, which builds them with `chromium()`.
 Screenshots are saved as test artifacts (REGISTRY_ARTIFACTS, by default artifacts/ in
 the repository, which git ignores).
 """
@@ -8,38 +10,21 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
-from .conftest import need
+from . import ROOT
+from .apps import need
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = Path(os.environ.get("REGISTRY_ARTIFACTS") or Path(__file__).resolve().parent.parent / "artifacts") / "screenshots"
+ARTIFACTS = Path(os.environ.get("REGISTRY_ARTIFACTS") or ROOT / "artifacts") / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 WAIT_MS = 15_000  # the longest any page may take to load here
 SERVER_STOP_S = 5  # seconds to wait for the server's thread after closing it
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """One Chromium for a test file (import this fixture into the file)."""
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser):
-    """A fresh desktop page in English, waiting at most WAIT_MS for anything."""
-    context = browser.new_context(viewport=DESKTOP, locale="en-GB")
-    context.set_default_timeout(WAIT_MS)
-    yield context.new_page()
-    context.close()
-
-
 @contextmanager
 def chromium():
-    """Chromium, headless, for a test file's `browser` fixture; skips (fails in CI) where it is not installed."""
+    """Chromium, headless, for the `browser` fixture; skips (fails in CI) where it is not installed."""
     if not os.path.exists(CHROMIUM):
         need(f"Chromium is not installed at {CHROMIUM}")
     from playwright.sync_api import sync_playwright

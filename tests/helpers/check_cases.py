@@ -1,7 +1,8 @@
 """The traveller check's table of cases: every rule with its paragraph, in both directions.
 
-Shared by tests/test_check.py (the rules module) and tests/test_check_api.py (the
-same cases published and asked through the API, which must answer identically).
+Shared by tests/check/test_rules.py (the rules module), tests/api/test_check.py (the
+same cases published and asked through the API, which must answer identically) and
+tests/web/test_check_page.py (the same cases asked through the page).
 Each case publishes some sections, in order, and names what one item must get in
 one country: its verdict, its documents, and the reason (code, source) that says why.
 """
@@ -11,6 +12,7 @@ from registry.check import rules, trip as trips
 from registry.check.notifications import Notifications, Notified
 
 from . import factories
+from .api import put
 
 NOWHERE = "NZ"  # a country that notified nothing in these cases
 
@@ -220,3 +222,17 @@ def examined(result: dict, case: Case) -> dict:
     country = next(entry for entry in result["countries"] if entry["country"] == case.where)
     return country["items"][case.item]
 
+
+
+def publish(client, headers, published) -> None:
+    """Publish (or, for None, withdraw) each section in order, as the case table lists them."""
+    for country, section, document in published:
+        url = f"/api/v1/countries/{country}/{section}"
+        current = client.get(url)
+        if document is None:
+            answer = client.delete(url, headers={**headers, "If-Match": current.headers["ETag"]})
+        elif current.status_code == 404:
+            answer = put(client, headers, country, section, document, first=True)
+        else:
+            answer = put(client, headers, country, section, document, etag=current.headers["ETag"])
+        assert answer.status_code in (200, 201), answer.json

@@ -1,6 +1,6 @@
 """Who may do what in the console: every write route against every kind of visitor, CSRF, throttling, revocation.
 
-The API's own matrix is in test_access.py; here the caller is a browser session.
+The API's own matrix is in tests/api/test_access.py; here the caller is a browser session.
 """
 import json
 import re
@@ -16,9 +16,9 @@ from registry.console import forms
 from registry.db import db
 from registry.models import ApiToken, Confirmation, SignInAttempt, Version
 
-from . import factories
-from .conftest import make_app
-from .test_console import PASSWORD, csrf, form_of, sign_in
+from ..helpers import factories
+from ..helpers.apps import make_app
+from ..helpers.console import PASSWORD, csrf, form_of, sign_in
 
 CALLERS = ["no session", "another country's session", "own session", "secretariat session"]
 EMAILS = {"another country's session": "officer@de.example", "own session": "officer@fr.example",

@@ -5,7 +5,7 @@ from registry import accounts
 from registry.db import db
 from registry.models import ApiToken
 
-from . import factories
+from ..helpers import factories
 
 CALLERS = ["no token", "malformed token", "wrong scheme", "revoked token", "another country's token", "own token", "secretariat token"]
 EXPECTED = {

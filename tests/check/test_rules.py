@@ -1,6 +1,5 @@
 """The traveller check's rules (registry/check/), as a table of cases: each rule with its paragraph, both ways."""
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -8,9 +7,10 @@ from hypothesis import given, settings, strategies as st
 
 from registry.check import reasons, rules, trip as trips
 
-from .check_cases import BAD_REQUESTS, CASES, authorities, ban, bans, examined, item, notifications, requirements, rule, run, trip
+from ..helpers import ROOT
+from ..helpers.check_cases import BAD_REQUESTS, CASES, authorities, ban, bans, examined, item, notifications, requirements, rule, run, trip
 
-RESULT_SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "schemas" / "check-result.schema.json").read_text(encoding="utf-8"))
+RESULT_SCHEMA = json.loads((ROOT / "schemas" / "check-result.schema.json").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
@@ -35,7 +35,7 @@ def test_every_kind_of_reason_is_reached_by_a_case_of_the_table():
 
 
 def test_every_kind_of_reason_is_documented():
-    documented = (Path(__file__).resolve().parent.parent / "docs" / "check.md").read_text(encoding="utf-8")
+    documented = (ROOT / "docs" / "check.md").read_text(encoding="utf-8")
 
     assert [code for code in reasons.TEXTS if f"`{code}`" not in documented] == []
 

@@ -1,6 +1,5 @@
 """The `registry` command as an operator uses it."""
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,7 +11,8 @@ import pytest
 from registry.db import db
 from registry.models import Account, ApiToken, Version
 
-from . import factories
+from ..helpers import factories
+from ..helpers.servers import free_port
 
 
 def test_account_add_and_token_add_give_a_token_that_publishes(app, runner, client):
@@ -95,12 +95,6 @@ def test_demo_is_refused_on_a_registry_with_real_publications(client, authority,
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 1
     assert "already holds real publications" in result.output
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_registry_serve_demo_serves_the_api_over_http(database_url, tmp_path):

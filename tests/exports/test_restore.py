@@ -10,11 +10,9 @@ from registry.db import dispose_engines, utcnow
 from registry.db import db
 from registry.models import Confirmation, Setting, Version
 
-from . import factories
-from .conftest import make_app
-from .test_exports import Publisher
-
-GENERATED_AT = re.compile(rb'"generated_at": ?"[^"]*"')
+from ..helpers import factories
+from ..helpers.apps import make_app
+from ..helpers.exports import FEB_1, JAN_10, Publisher, assert_same_export
 
 
 @pytest.fixture
@@ -45,17 +43,6 @@ def export(app, directory, *args) -> None:
 
 def restore(app, directory):
     return app.test_cli_runner().invoke(args=["restore", str(directory)])
-
-
-def assert_same_export(first, second) -> None:
-    """Byte for byte the same files, but for the moment they were generated."""
-    for name in export_bundle.BUNDLE_FILES:
-        one, two = (first / name).read_bytes(), (second / name).read_bytes()
-        if name == "SHA256SUMS":
-            keep = lambda data: [line for line in data.splitlines() if not line.endswith((b"registry.json", b"metadata.json"))]
-            assert keep(one) == keep(two)
-        else:
-            assert GENERATED_AT.sub(b"", one) == GENERATED_AT.sub(b"", two), name
 
 
 def versions_in(app) -> int:
@@ -107,8 +94,6 @@ def test_the_restored_registry_answers_like_the_original(source, client, apps, s
 
 
 def test_a_bundle_as_of_a_past_day_restores_the_registry_of_that_day(app, apps, sqlite_url, tmp_path):
-    from .test_exports import FEB_1, JAN_10
-
     publisher = Publisher(app)
     publisher.publish("FR", "requirements", factories.requirements(), JAN_10)
     publisher.confirm("FR", "requirements", JAN_10 + timedelta(days=5))
@@ -144,7 +129,7 @@ def test_a_tampered_bundle_with_recomputed_checksums_is_refused_by_the_hash_chai
     changed["document"] = {**changed["document"], "effective_from": "2020-01-01"} if changed["document"] else {"effective_from": "2020-01-01"}
     lines[4] = json.dumps(changed, ensure_ascii=False) + "\n"
     (bundle / "changes.jsonl").write_text("".join(lines), encoding="utf-8")
-    sums = "".join(f"{export_bundle.sha256_file(bundle / name)}  {name}\n" for name in export_bundle.BUNDLE_FILES if name != "SHA256SUMS")
+    sums = "".join(f"{export_bundle.sha256_file(bundle / name)}  {name}\n" for name in export_bundle.SUMMED_FILES)
     (bundle / "SHA256SUMS").write_text(sums)
     target = apps(sqlite_url())
     result = restore(target, bundle)
@@ -180,7 +165,7 @@ def _rewrite(bundle, name, change):
     """Change a file and its line in SHA256SUMS, as someone who knows the format would."""
     path = bundle / name
     path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8", newline="")
-    sums = "".join(f"{export_bundle.sha256_file(bundle / item)}  {item}\n" for item in export_bundle.BUNDLE_FILES if item != "SHA256SUMS")
+    sums = "".join(f"{export_bundle.sha256_file(bundle / item)}  {item}\n" for item in export_bundle.SUMMED_FILES)
     (bundle / "SHA256SUMS").write_text(sums)
 
 

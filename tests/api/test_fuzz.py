@@ -2,7 +2,7 @@
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from . import factories
+from ..helpers import factories
 
 EXAMPLES_PER_OPERATION = 60
 

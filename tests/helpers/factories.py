@@ -67,6 +67,16 @@ def import_bans(**changes) -> dict:
 DOCUMENTS = {"requirements": requirements, "authorities": authorities, "import-bans": import_bans}
 
 
+def rule(**fields) -> dict:
+    """A valid rule of a requirements document, with fields replaced."""
+    return {"applies_to": ["1961-I"], "documents": ["prescription"], "threshold": "always", **fields}
+
+
+def ban(**fields) -> dict:
+    """A valid entry of an import-bans document, with fields replaced."""
+    return {"substance": "diazepam", "since": "2020-01-01", "region": None, "special_licence": False, **fields}
+
+
 class AuthorityFactory:
     """authority("FR") or authority(secretariat=True): an Authorization header for a new account's token."""
 

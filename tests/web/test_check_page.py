@@ -1,11 +1,10 @@
 """/check and its Annex I model certificate, as a traveller and a physician see them, in English and Chinese.
 
 The page reads its form into the request POST /api/v1/check takes, so every case of
-tests/check_cases.py must answer on the page exactly as through the API.
+tests/helpers/check_cases.py must answer on the page exactly as through the API.
 """
 import logging
 import re
-from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import lxml.html
@@ -23,34 +22,11 @@ from registry.web import check as check_page
 from registry.db import db
 from registry.http import HEADERS
 
-from .check_cases import CASES, authorities, item, notifications, requirements, rule, trip
-from .test_check_api import publish
+from ..helpers import ROOT
+from ..helpers.check_cases import CASES, item, notifications, publish, trip
+from ..helpers.check_page import FAMILY_PUBLISHED, FAMILY_TRIP, check_url
 
-ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u4e00-\u9fff]")
-# Germany to France through Switzerland, as in the issue: a child's methylphenidate and a parent's fentanyl patches.
-FAMILY_TRIP = trip(item("methylphenidate", 1800, unit_doses=60, form="tablet"),
-                   item("fentanyl", 168, unit_doses=10, form="transdermal-patch"),
-                   destination="FR", departure="DE", transit=["CH"], days=14)
-FAMILY_PUBLISHED = [
-    ("FR", "requirements", requirements(rule(["1961-I"], ["prescription", "certificate"]),
-                                        rule(["methylphenidate"], ["certificate"], "amount", threshold_mg=1000))),
-    ("FR", "authorities", authorities("FR", ["permits", "enquiries"])),
-    ("DE", "authorities", authorities("DE", ["certificates"])),
-]
-
-
-def check_url(body: dict, path: str = "/check", **extra) -> str:
-    """The address of the page for a request body, as the form would send it."""
-    pairs = [("destination", body["destination"])]
-    pairs += [("departure", body["departure"])] if body.get("departure") else []
-    pairs += [("transit", code) for code in body.get("transit") or []]
-    pairs += [("days", str(body["days"]))] if body.get("days") is not None else []
-    for index, medicine in enumerate(body["items"]):
-        pairs += [(f"items.{index}.substance", medicine["substance"]), (f"items.{index}.amount", str(medicine["amount_mg"]))]
-        pairs += [(f"items.{index}.{name}", str(medicine[name])) for name in ("unit_doses", "form", "preparation_class")
-                  if medicine.get(name) is not None]
-    return f"{path}?{urlencode(pairs + list(extra.items()))}"
 
 
 def html(response):
