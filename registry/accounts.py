@@ -12,7 +12,7 @@ from .documents import bad_characters
 from .db import db
 from .models import Account, ApiToken
 
-TOKEN_PREFIX = "reg_"
+TOKEN_PREFIX = "reg_"  # a prefix that marks tokens, not a password  # nosec B105
 TOKEN_BYTES = 32  # of randomness, before encoding
 AUTHORITY_NAME_MAX = 200  # characters: the length of accounts.authority_name and versions.published_by
 _hasher = PasswordHasher()  # argon2id: deliberately slow
