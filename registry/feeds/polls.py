@@ -19,7 +19,7 @@ REGISTRY_BASE_URL is set), and any database error (the view answers 503 as every
 other page does). What is answered here is what the view would answer, byte for
 byte and header for header: the view builds the same Served that is served here,
 both add http.answer_headers (CORS, and HSTS over HTTPS) to it, and
-tests/test_feed_polls.py compares the two paths.
+tests/feeds/test_polls.py compares the two paths.
 
 Why not leave it to Flask: its request context, session, CSRF, language and
 security-header hooks and SQLAlchemy's Connection cost several times what the
