@@ -10,11 +10,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.routing import AnyConverter
 
+from . import reference
 from .db import db
 from .documents import SECTIONS, bounded_problems
 from .i18n import error_text
 from .publishing import PublishingError
-from . import reference
 
 HEADERS = {
     # Every script, style, font and image comes from the registry itself.
@@ -102,11 +102,6 @@ class DuplicateKey(UnreadableBody):
 
 NOT_JSON = "The body is not a JSON document (UTF-8)."
 JSON_ONLY = "Send the body as JSON, with the header Content-Type: application/json."
-
-
-def sends_json() -> bool:
-    """Whether the request says its body is JSON: Content-Type application/json or application/…+json."""
-    return request.is_json
 
 
 def json_body():

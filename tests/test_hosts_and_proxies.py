@@ -11,9 +11,7 @@
 """
 import json
 import os
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -24,7 +22,7 @@ from registry.db import db, dispose_engines
 from registry.feeds.polls import FeedPolls
 from registry.models import AuditRecord
 
-from .helpers.servers import SERVER_HEADERS, free_port
+from .helpers.servers import SERVER_HEADERS, free_port, start, stop
 
 STS = "Strict-Transport-Security"
 ACAO = "Access-Control-Allow-Origin"
@@ -121,26 +119,6 @@ def test_serve_gives_waitress_the_body_limit_and_the_proxies_to_trust(served_wit
 # -- proxies, under both servers --------------------------------------------------------------------------------------
 
 
-def start(command: list[str], env: dict, log_path) -> subprocess.Popen:
-    log = open(log_path, "wb")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=log_path.parent)
-    log.close()
-    return process
-
-
-def wait_for(process, base: str, log_path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2):
-                return
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail(f"the server did not start: {log_path.read_text()}")
-            time.sleep(0.2)
-
-
 @pytest.fixture
 def server(database_url, tmp_path):
     """server("serve" | "gunicorn", hops) -> base URL of that server on 127.0.0.1, with REGISTRY_PROXY_HOPS=hops."""
@@ -154,17 +132,12 @@ def server(database_url, tmp_path):
         command = ([sys.executable, "-m", "registry", "serve", "--port", str(port)] if kind == "serve" else
                    [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", "registry.wsgi:app"])
         log_path = tmp_path / f"{kind}-{hops}.log"
-        process = start(command, env, log_path)
-        started.append((process, log_path))
-        base = f"http://127.0.0.1:{port}"
-        wait_for(process, base, log_path)
-        return base
+        started.append((start(command, env, log_path, port), log_path))
+        return f"http://127.0.0.1:{port}"
 
     yield run
     for process, log_path in started:
-        process.terminate()
-        process.wait(10)
-        assert "Traceback" not in log_path.read_text()
+        assert "Traceback" not in stop(process, log_path)
 
 
 def call(base: str, method: str, path: str, headers: dict, body: bytes | None = None):

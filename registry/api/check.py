@@ -4,7 +4,7 @@ The view reads the request, fetches the current versions of the trip's countries
 in one query, and lets registry/check/ decide. Nothing the traveller sends
 is stored, audited or logged: a check is a read, and its answer is marked no-store.
 """
-from flask import jsonify
+from flask import jsonify, request
 from flask.views import MethodView
 from marshmallow import Schema, fields
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
@@ -13,7 +13,7 @@ from .. import history
 from ..check import rules, trip as trips
 from ..check.notifications import current_documents
 from ..documents import AUTHORITY_ROLES, DOCUMENT_KINDS, SECTIONS, TRANSIT, TRAVELLERS_ALLOWED
-from ..http import JSON_ONLY, UnreadableBody, json_body, sends_json
+from ..http import JSON_ONLY, UnreadableBody, json_body
 from ..publishing import Invalid
 from .views import bp
 
@@ -117,7 +117,7 @@ class CheckResult(Schema):
 
 
 def _body():
-    if not sends_json():
+    if not request.is_json:
         raise UnsupportedMediaType(JSON_ONLY)
     try:
         return json_body()

@@ -10,7 +10,7 @@ from .. import documents, history, publishing, reference
 from ..accounts import authenticate_token
 from ..db import rfc3339
 from ..documents import SECTIONS
-from ..http import JSON_ONLY, DuplicateKey, UnreadableBody, absolute, json_body, sends_json, upper_case_location
+from ..http import JSON_ONLY, DuplicateKey, UnreadableBody, absolute, json_body, upper_case_location
 from ..publishing import Actor, Precondition
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="Read and publish national notifications.")
@@ -201,7 +201,7 @@ def _precondition() -> Precondition:
 def _body(actor: Actor, action: str, country: str, section: str):
     """The JSON document in the request body; a body not sent as JSON (415), over the limit (413),
     unreadable or with a key named twice (400) is refused (and audited)."""
-    if not sends_json():
+    if not request.is_json:
         publishing.refuse(actor, action, country, section, publishing.UnsupportedType(f"{JSON_ONLY} Nothing was stored."))
     try:
         return json_body()

@@ -109,8 +109,7 @@ def changes_jsonl(state: files.State) -> Changes:
     kept = Changes(root() / f"{state.tag('changes.jsonl')}.changes.jsonl")
     if not kept.path.is_file():
         kept.path.parent.mkdir(parents=True, exist_ok=True)
-        _place_stream(kept.offsets, _offsets(state))
-        _place_stream(kept.path, files.changes(until_seq=state.last_seq))
+        _build_changes(state, kept)
         _prune()
     return kept
 
@@ -118,15 +117,27 @@ def changes_jsonl(state: files.State) -> Changes:
 OFFSET = struct.Struct("<Q")  # a byte offset in changes.jsonl, one per version and one for the end
 
 
-def _offsets(state: files.State):
-    position = 0
-    for rows in files.versions(until_seq=state.last_seq):
-        chunk = bytearray()
-        for row in rows:
-            chunk += OFFSET.pack(position)
-            position += len(files.change_line(row).encode("utf-8"))
-        yield bytes(chunk)
-    yield OFFSET.pack(position)
+def _build_changes(state: files.State, kept: Changes) -> None:
+    """Write changes.jsonl and its index in one pass over the versions; the index is in place
+    before the file, so that whoever finds the file finds its index."""
+    handle, temporary = tempfile.mkstemp(prefix=".building-", dir=kept.path.parent)
+    offsets, position = bytearray(), 0
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            for rows in files.versions(until_seq=state.last_seq):
+                for row in rows:
+                    line = files.change_line(row).encode("utf-8")
+                    offsets += OFFSET.pack(position)
+                    position += len(line)
+                    stream.write(line)
+        offsets += OFFSET.pack(position)
+        _place_file(kept.offsets, bytes(offsets))
+        try:
+            os.link(temporary, kept.path)
+        except FileExistsError:  # another worker's file is the same file
+            pass
+    finally:
+        os.unlink(temporary)
 
 
 def bundle(state: files.State) -> Published:
@@ -160,16 +171,10 @@ def _build(state: files.State, target: Path) -> None:
 
 def _place_file(path: Path, data: bytes) -> None:
     """Write path unless it exists; when two workers race, the first file stays."""
-    _place_stream(path, (data,))
-
-
-def _place_stream(path: Path, chunks) -> None:
-    """Write path from chunks of bytes unless it exists; when two workers race, the first file stays."""
     handle, temporary = tempfile.mkstemp(prefix=".building-", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            for chunk in chunks:
-                stream.write(chunk)
+            stream.write(data)
         os.link(temporary, path)
     except FileExistsError:
         pass

@@ -4,10 +4,8 @@ import json
 import os
 import re
 import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 
 import pytest
@@ -18,7 +16,7 @@ from registry.documents import PROBLEMS_SHOWN, bounded_problems
 from registry.models import AuditRecord, Version
 from registry.publishing import AnonymousRefusals
 
-from ..helpers.servers import free_port
+from ..helpers.servers import free_port, start, stop
 
 SIXTY_THOUSAND_KEYS = json.dumps({f"k{number:05d}": 1 for number in range(60_000)})  # 900 kB
 FEW_KB = 10_000
@@ -207,28 +205,13 @@ def test_3000_writes_without_a_token_make_at_most_two_records(app, client):
 
 @pytest.fixture
 def serve(database_url, tmp_path):
-    """`registry serve` on 127.0.0.1: its base URL."""
+    """`registry serve` on 127.0.0.1: its port."""
     port = free_port()
-    log = open(tmp_path / "serve.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "registry", "serve", "--port", str(port)],
-                               env={**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "abuse-test"},
-                               stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2):
-                break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail(f"registry serve did not start: {(tmp_path / 'serve.log').read_text()}")
-            time.sleep(0.2)
+    log = tmp_path / "serve.log"
+    process = start([sys.executable, "-m", "registry", "serve", "--port", str(port)],
+                    {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "abuse-test"}, log, port)
     yield port
-    process.terminate()
-    process.wait(10)
-    log.close()
-    assert "Traceback" not in (tmp_path / "serve.log").read_text()
+    assert "Traceback" not in stop(process, log)
 
 
 def raw_request(port: int, head: str, body: bytes = b"", timeout: float = 5) -> bytes:

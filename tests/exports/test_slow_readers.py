@@ -1,17 +1,15 @@
 """Slow readers of the large downloads hold no worker thread of `registry serve` (waitress)."""
 import os
 import socket
-import subprocess
 import sys
 import threading
 import time
 import urllib.request
 
-import pytest
 
 from registry import reference
 
-from ..helpers.servers import free_port
+from ..helpers.servers import free_port, start, stop as stop_server
 
 READERS = 8  # twice the server's worker threads
 THREADS = 4
@@ -39,25 +37,6 @@ def publish_big_history(client, authority) -> None:
         etag = answer.headers["ETag"]
 
 
-def start_server(database_url: str, tmp_path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "registry", "serve", "--port", str(port), "--threads", str(THREADS)],
-        env={**os.environ, "DATABASE_URL": database_url, "REGISTRY_EXPORTS_DIR": str(tmp_path / "exports")},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).close()
-            return server, port
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail(f"the server did not start: {server.communicate(timeout=5)[0].decode()}")
-            time.sleep(0.3)
-
-
 def slow_reader(port: int, stop: threading.Event, started: threading.Barrier) -> None:
     with socket.socket() as connection:
         connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -73,7 +52,9 @@ def slow_reader(port: int, stop: threading.Event, started: threading.Barrier) ->
 
 def test_eight_slow_readers_of_changes_jsonl_leave_healthz_answering(app, client, authority, database_url, tmp_path):
     publish_big_history(client, authority)
-    server, port = start_server(database_url, tmp_path)
+    port, log = free_port(), tmp_path / "serve.log"
+    server = start([sys.executable, "-m", "registry", "serve", "--port", str(port), "--threads", str(THREADS)],
+                   {**os.environ, "DATABASE_URL": database_url, "REGISTRY_EXPORTS_DIR": str(tmp_path / "exports")}, log, port)
     # The first download makes the file; the slow readers then share it.
     urllib.request.urlopen(f"http://127.0.0.1:{port}/exports/changes.jsonl", timeout=60).read()
     stop, started = threading.Event(), threading.Barrier(READERS + 1, timeout=60)
@@ -91,8 +72,7 @@ def test_eight_slow_readers_of_changes_jsonl_leave_healthz_answering(app, client
             assert answer.status == 200
     finally:
         stop.set()
-        server.terminate()
-        server.wait(10)
+        stop_server(server, log)
         for reader in readers:
             reader.join(timeout=5)
 
