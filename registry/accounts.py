@@ -1,20 +1,32 @@
-"""Accounts of authorities and of the secretariat, their passwords and API tokens."""
+"""Accounts of authorities and of the secretariat: their passwords, API tokens and console sessions.
+
+A console session is a row of console_sessions: the browser's cookie holds a random
+id, the row only its SHA-256. Ending a session deletes the row, so a copy of the
+cookie is worth nothing afterwards; a new password or a disabled account ends every
+session of the account.
+"""
 import hashlib
+import re
 import secrets
+from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select, update
 
 from . import reference
-from .db import utcnow, write_transaction
+from .db import db, utcnow, write_transaction
 from .documents import bad_characters
-from .db import db
-from .models import Account, ApiToken
+from .models import Account, ApiToken, ConsoleSession
 
-TOKEN_PREFIX = "reg_"  # a prefix that marks tokens, not a password  # nosec B105
+TOKEN_PREFIX = "reg_"  # the public prefix of every token, not a secret  # nosec B105
 TOKEN_BYTES = 32  # of randomness, before encoding
+SESSION_BYTES = 32
 AUTHORITY_NAME_MAX = 200  # characters: the length of accounts.authority_name and versions.published_by
+PASSWORD_MIN = 12
+# A token's or a session's last use is written at most this often: one UPDATE a minute, not one a request.
+USE_RECORDED_EVERY = timedelta(minutes=1)
+EXPIRY_MAX = timedelta(days=3650)  # tokens live at most about ten years; longer is a typo
 _hasher = PasswordHasher()  # argon2id: deliberately slow
 
 
@@ -43,8 +55,8 @@ def add_account(email: str, *, country: str | None, secretariat: bool, password:
         raise AccountError("An account is either for one country (--country CC) or for the secretariat (--secretariat).")
     if country is not None and reference.country(country) is None:
         raise AccountError(f"{country!r} is not an ISO 3166-1 alpha-2 country code.")
-    if password is not None and len(password) < 12:
-        raise AccountError("A password needs at least 12 characters.")
+    if password is not None:
+        _check_password_length(password)
     if authority_name:
         _check_authority_name(authority_name)
     with write_transaction() as session:
@@ -71,8 +83,34 @@ def _check_authority_name(name: str) -> None:
         raise AccountError(f"The authority name has {len(name)} characters; at most {AUTHORITY_NAME_MAX} are allowed.")
 
 
+def _check_password_length(password: str) -> None:
+    if len(password) < PASSWORD_MIN:
+        raise AccountError(f"A password needs at least {PASSWORD_MIN} characters.")
+
+
 def find_account(email: str) -> Account | None:
     return db.session.scalar(select(Account).where(Account.email == normalize_email(email)))
+
+
+def all_accounts() -> list[Account]:
+    return list(db.session.scalars(select(Account).order_by(Account.email)))
+
+
+def set_password(account_id: int, password: str) -> int:
+    """Give the account a new password, and end every session it has: how many ended."""
+    _check_password_length(password)
+    hashed = _hasher.hash(password)  # slow: before the write transaction, not inside it
+    with write_transaction() as session:
+        if session.execute(update(Account).where(Account.id == account_id).values(password_hash=hashed)).rowcount != 1:
+            raise AccountError("There is no such account.")
+        return _end_sessions(session, account_id)
+
+
+def set_disabled(account_id: int, disabled: bool) -> int:
+    """Disable an account (ending its sessions; its tokens stop working) or enable it again: how many sessions ended."""
+    with write_transaction() as session:
+        session.execute(update(Account).where(Account.id == account_id).values(disabled=disabled))
+        return _end_sessions(session, account_id) if disabled else 0
 
 
 def check_password(account: Account | None, password: str) -> bool:
@@ -92,13 +130,68 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def add_token(account: Account, name: str) -> tuple[ApiToken, str]:
-    """A new API token for the account: the stored row and the token, shown only now."""
+def add_token(account: Account, name: str, *, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """A new API token for the account (valid until expires_at, UTC, when given): the stored row and the token, shown only now."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     with write_transaction() as session:
-        row = ApiToken(account_id=account.id, name=name[:100] or "token", token_hash=_token_hash(token), created_at=utcnow())
+        row = ApiToken(account_id=account.id, name=name[:100] or "token", token_hash=_token_hash(token), created_at=utcnow(),
+                       expires_at=expires_at)
         session.add(row)
     return row, token
+
+
+_RELATIVE = re.compile(r"([0-9]{1,6})([dh])", re.IGNORECASE)
+
+
+def parse_expiry(text: str, *, now: datetime | None = None) -> datetime:
+    """When a token given `--expires TEXT` expires, as a naive UTC datetime.
+
+    TEXT is a number of days or hours from now (90d, 12h), a date (2027-01-31: at
+    00:00 UTC that day) or an ISO 8601 moment (2027-01-31T12:00:00Z; without a zone, UTC).
+    """
+    now = now or utcnow()
+    text = text.strip()
+    relative = _RELATIVE.fullmatch(text)
+    if relative:
+        count, unit = int(relative.group(1)), relative.group(2).lower()
+        delta = timedelta(days=count) if unit == "d" else timedelta(hours=count)
+        if count == 0:
+            raise AccountError("A token must live at least one hour: give e.g. 90d, 12h or a date.")
+        moment = now + delta
+    else:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise AccountError(f"{text[:40]!r} is not an expiry: give a number of days or hours (90d, 12h), "
+                               "a date (2027-01-31) or a moment (2027-01-31T12:00:00Z).") from None
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.replace(microsecond=0)
+        if moment <= now:
+            raise AccountError(f"{text} is in the past: a token must expire in the future.")
+    if moment - now > EXPIRY_MAX:
+        raise AccountError(f"An expiry more than {EXPIRY_MAX.days} days away is not allowed; "
+                           "a token that should never expire needs no expiry at all.")
+    return moment
+
+
+def tokens(account: Account | None = None) -> list[ApiToken]:
+    """The tokens of one account, or of all, by number."""
+    query = select(ApiToken).order_by(ApiToken.id)
+    if account is not None:
+        query = query.where(ApiToken.account_id == account.id)
+    return list(db.session.scalars(query))
+
+
+def token_state(row: ApiToken, *, now: datetime | None = None) -> str:
+    """live, revoked, expired, or account disabled."""
+    if row.revoked_at is not None:
+        return "revoked"
+    if row.expires_at is not None and row.expires_at <= (now or utcnow()):
+        return "expired"
+    if row.account.disabled:
+        return "account disabled"
+    return "live"
 
 
 def revoke_token(token_id: int, *, account: Account | None = None) -> ApiToken:
@@ -113,10 +206,72 @@ def revoke_token(token_id: int, *, account: Account | None = None) -> ApiToken:
 
 
 def authenticate_token(token: str) -> ApiToken | None:
-    """The live token row for a bearer token, or None."""
+    """The live token row for a bearer token, or None (unknown, revoked, expired, or its account disabled).
+
+    Records the token's use, at most once a minute (USE_RECORDED_EVERY).
+    """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if row is None or row.revoked_at is not None:
+    now = utcnow()
+    if row is None or token_state(row, now=now) != "live":
         return None
+    if row.last_used_at is None or now - row.last_used_at >= USE_RECORDED_EVERY:
+        token_id = row.id
+        with write_transaction() as session:
+            # Conditional, so that requests racing with the same token write it once.
+            session.execute(update(ApiToken).where(ApiToken.id == token_id).where(
+                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - USE_RECORDED_EVERY)).values(last_used_at=now))
+        row = db.session.get(ApiToken, token_id)
     return row
+
+
+def _session_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
+
+
+def start_session(account: Account, *, lifetime: timedelta, idle: timedelta) -> str:
+    """A new console session for the account: the random id for its cookie. Ended sessions of anyone are swept away."""
+    session_id = secrets.token_urlsafe(SESSION_BYTES)
+    now = utcnow()
+    with write_transaction() as session:
+        session.execute(delete(ConsoleSession).where(
+            or_(ConsoleSession.created_at <= now - lifetime, ConsoleSession.last_seen_at <= now - idle)))
+        session.add(ConsoleSession(id_hash=_session_hash(session_id), account_id=account.id, created_at=now, last_seen_at=now))
+    return session_id
+
+
+def session_account(session_id, *, lifetime: timedelta, idle: timedelta) -> Account | None:
+    """The account of a live console session, or None: unknown or ended, older than lifetime, idle for idle, or disabled.
+
+    Records the session's activity, at most once a minute.
+    """
+    if not isinstance(session_id, str) or not 0 < len(session_id) <= 100:
+        return None
+    id_hash = _session_hash(session_id)
+    row = db.session.get(ConsoleSession, id_hash)
+    now = utcnow()
+    if row is None or now - row.created_at >= lifetime or now - row.last_seen_at >= idle or row.account.disabled:
+        return None
+    account_id = row.account_id
+    if now - row.last_seen_at >= USE_RECORDED_EVERY:
+        with write_transaction() as session:
+            session.execute(update(ConsoleSession).where(ConsoleSession.id_hash == id_hash).values(last_seen_at=now))
+    return db.session.get(Account, account_id)
+
+
+def end_session(session_id) -> None:
+    """End one console session (signing out)."""
+    if isinstance(session_id, str) and 0 < len(session_id) <= 100:
+        with write_transaction() as session:
+            session.execute(delete(ConsoleSession).where(ConsoleSession.id_hash == _session_hash(session_id)))
+
+
+def end_sessions(account_id: int) -> int:
+    """End every console session of the account ("sign out everywhere"): how many ended."""
+    with write_transaction() as session:
+        return _end_sessions(session, account_id)
+
+
+def _end_sessions(session, account_id: int) -> int:
+    return session.execute(delete(ConsoleSession).where(ConsoleSession.account_id == account_id)).rowcount

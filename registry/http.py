@@ -160,6 +160,8 @@ def error_response(status: int, message: str, errors: dict | None = None, header
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
+    if status == 401:  # RFC 6750: say how to authenticate
+        response.headers.setdefault("WWW-Authenticate", "Bearer")
     return response
 
 

@@ -81,6 +81,8 @@ class Account(db.Model):
     secretariat: Mapped[bool] = mapped_column(default=False, info=PRIVATE)
     authority_name: Mapped[str] = mapped_column(String(200), info=PRIVATE)
     created_at: Mapped[datetime] = mapped_column(info=PRIVATE)
+    # A disabled account can neither sign in nor use its tokens (`registry account disable`).
+    disabled: Mapped[bool] = mapped_column(default=False, server_default="0", info=PRIVATE)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="account")
 
@@ -99,8 +101,26 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, info=PRIVATE)
     created_at: Mapped[datetime] = mapped_column(info=PRIVATE)
     revoked_at: Mapped[datetime | None] = mapped_column(info=PRIVATE)
+    expires_at: Mapped[datetime | None] = mapped_column(info=PRIVATE)  # None: until revoked
+    last_used_at: Mapped[datetime | None] = mapped_column(info=PRIVATE)  # to the minute (accounts.authenticate_token)
 
     account: Mapped[Account] = relationship(back_populates="tokens")
+
+
+class ConsoleSession(db.Model):
+    """A signed-in console session. The cookie holds the session's random id; only its SHA-256 is kept here.
+
+    Deleting the row ends the session, whatever copies of the cookie exist (registry/accounts.py).
+    """
+
+    __tablename__ = "console_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True, info=PRIVATE)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True, info=PRIVATE)
+    created_at: Mapped[datetime] = mapped_column(info=PRIVATE)
+    last_seen_at: Mapped[datetime] = mapped_column(info=PRIVATE)  # to the minute
+
+    account: Mapped[Account] = relationship()
 
 
 class AuditRecord(db.Model):
@@ -145,7 +165,12 @@ class FeedArchive(db.Model):
 
 
 class SignInAttempt(db.Model):
-    """A failed console sign-in, kept for the throttling window (see registry/console/sign_in.py)."""
+    """A console sign-in attempt (see registry/console/sign_in.py).
+
+    Recorded as a failure before the password is checked, and turned into a success
+    when it was right: failures are kept for the throttling windows, successes for a
+    while, to recognise the addresses an officer signs in from.
+    """
 
     __tablename__ = "sign_in_attempts"
 
@@ -153,6 +178,7 @@ class SignInAttempt(db.Model):
     at: Mapped[datetime] = mapped_column(index=True, info=PRIVATE)
     email_hash: Mapped[str] = mapped_column(String(64), index=True, info=PRIVATE)  # SHA-256 of the normalized e-mail
     remote_addr: Mapped[str] = mapped_column(String(64), index=True, info=PRIVATE)
+    succeeded: Mapped[bool] = mapped_column(default=False, server_default="0", info=PRIVATE)
 
 
 # The feeds of one country, section or substance find its newest publications, and count

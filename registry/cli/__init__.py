@@ -1,4 +1,5 @@
 """The commands of `registry` (docs/api.md, "Command line"); the group itself is in registry/__main__.py."""
+import os
 import sys
 from pathlib import Path
 
@@ -128,6 +129,45 @@ def account_group():
     """Accounts of authorities and of the secretariat."""
 
 
+def _piped_input() -> bool:
+    """Whether something was piped to standard input (looked at without waiting for more)."""
+    stream = sys.stdin
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test runner's input): read what is there
+        return bool(stream.read())
+    import select
+
+    ready, _, _ = select.select([descriptor], [], [], 0.2)
+    return bool(ready) and bool(os.read(descriptor, 1))
+
+
+def _refuse_piped_password() -> None:
+    if _piped_input():
+        raise click.ClickException("A password was piped to standard input, but it is read only with --password-stdin; "
+                                   "nothing was changed. Run the command again with --password-stdin.")
+
+
+def _find_account(email: str):
+    from ..accounts import find_account
+
+    account = find_account(email)
+    if account is None:
+        raise click.ClickException(f"There is no account {email}.")
+    return account
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else "never"
+
+
+def _echo_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Rows in columns (two spaces apart) on standard output, the header first."""
+    widths = [max(len(str(row[column])) for row in [header, *rows]) for column in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
 @account_group.command("add")
 @click.argument("email")
 @click.option("--country", metavar="CC", help="The country whose notification this account writes (ISO 3166-1 alpha-2).")
@@ -136,7 +176,11 @@ def account_group():
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
 def account_add(email, country, secretariat, authority_name, password_stdin):
-    """Add an account: for one country (--country CC) or for the secretariat (--secretariat)."""
+    """Add an account: for one country (--country CC) or for the secretariat (--secretariat).
+
+    Without a terminal and without --password-stdin the account has no password (API
+    tokens only); a password piped without --password-stdin is refused, not ignored.
+    """
     from ..accounts import AccountError, add_account
 
     if password_stdin:
@@ -144,6 +188,7 @@ def account_add(email, country, secretariat, authority_name, password_stdin):
     elif sys.stdin.isatty():
         password = click.prompt("Password (empty: API tokens only)", hide_input=True, confirmation_prompt=True, default="", show_default=False) or None
     else:
+        _refuse_piped_password()
         password = None
     try:
         account = add_account(email, country=country.upper() if country else None, secretariat=secretariat,
@@ -151,8 +196,68 @@ def account_add(email, country, secretariat, authority_name, password_stdin):
     except AccountError as refusal:
         raise click.ClickException(str(refusal)) from None
     scope = "any country (secretariat)" if account.secretariat else account.country
-    note = "" if password else " It has no password: it can use API tokens but cannot sign in to the console."
+    note = "" if password else (" It has no password: it can use API tokens but cannot sign in to the console "
+                                f"(`registry account set-password {account.email}` gives it one).")
     click.echo(f"Account {account.email} added for {scope}, publishing as \"{account.authority_name}\".{note}", err=True)
+
+
+@account_group.command("list")
+@with_appcontext
+def account_list():
+    """List the accounts: e-mail, country (or secretariat), authority, password, disabled, created."""
+    from ..accounts import all_accounts
+
+    rows = [(account.email, "secretariat" if account.secretariat else account.country, account.authority_name,
+             "yes" if account.password_hash else "no", "yes" if account.disabled else "no", _when(account.created_at))
+            for account in all_accounts()]
+    _echo_table(("E-MAIL", "COUNTRY", "AUTHORITY", "PASSWORD", "DISABLED", "CREATED (UTC)"), rows)
+
+
+@account_group.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@with_appcontext
+def account_set_password(email, password_stdin):
+    """Give an account a new password; every console session of the account ends."""
+    from ..accounts import AccountError, set_password
+
+    account = _find_account(email)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    else:
+        raise click.ClickException("There is no terminal to ask for the password: pipe it with --password-stdin.")
+    try:
+        ended = set_password(account.id, password)
+    except AccountError as refusal:
+        raise click.ClickException(str(refusal)) from None
+    click.echo(f"The password of {account.email} is changed; {ended} console session(s) signed out.", err=True)
+
+
+@account_group.command("disable")
+@click.argument("email")
+@with_appcontext
+def account_disable(email):
+    """Disable an account: it can no longer sign in, its sessions end, its API tokens stop working."""
+    from ..accounts import set_disabled
+
+    account = _find_account(email)
+    ended = set_disabled(account.id, True)
+    click.echo(f"Account {account.email} is disabled: {ended} console session(s) signed out, its API tokens refused. "
+               f"`registry account enable {account.email}` undoes it.", err=True)
+
+
+@account_group.command("enable")
+@click.argument("email")
+@with_appcontext
+def account_enable(email):
+    """Enable a disabled account again (its tokens that are neither revoked nor expired work again)."""
+    from ..accounts import set_disabled
+
+    account = _find_account(email)
+    set_disabled(account.id, False)
+    click.echo(f"Account {account.email} is enabled.", err=True)
 
 
 @click.group("token")
@@ -163,17 +268,37 @@ def token_group():
 @token_group.command("add")
 @click.argument("email")
 @click.option("--name", default="api", show_default=True, help="A label to recognise the token by.")
+@click.option("--expires", metavar="WHEN", help="When the token stops working: 90d, 12h, a date (2027-01-31, at 00:00 UTC) "
+                                                "or a moment (2027-01-31T12:00:00Z). Without it, when it is revoked.")
 @with_appcontext
-def token_add(email, name):
+def token_add(email, name, expires):
     """Print a new API token for the account (shown once, stored hashed)."""
-    from ..accounts import add_token, find_account
+    from ..accounts import AccountError, add_token, parse_expiry
 
-    account = find_account(email)
-    if account is None:
-        raise click.ClickException(f"There is no account {email}.")
-    row, token = add_token(account, name)
-    click.echo(f"Token {row.id} ({row.name}) for {account.email}; it is shown only now:", err=True)
+    account = _find_account(email)
+    try:
+        expires_at = parse_expiry(expires) if expires is not None else None
+    except AccountError as refusal:
+        raise click.BadParameter(str(refusal), param_hint="--expires") from None
+    row, token = add_token(account, name, expires_at=expires_at)
+    until = f", expires {_when(expires_at)} UTC" if expires_at else ""
+    click.echo(f"Token {row.id} ({row.name}) for {account.email}{until}; it is shown only now:", err=True)
     click.echo(token)
+
+
+@token_group.command("list")
+@click.argument("email", required=False)
+@with_appcontext
+def token_list(email):
+    """List the API tokens (of one account): number, account, name, created, last used, expires, state."""
+    from ..accounts import token_state, tokens
+    from ..db import utcnow
+
+    account = _find_account(email) if email else None
+    now = utcnow()
+    rows = [(row.id, row.account.email, row.name, _when(row.created_at), _when(row.last_used_at), _when(row.expires_at),
+             token_state(row, now=now)) for row in tokens(account)]
+    _echo_table(("NUMBER", "ACCOUNT", "NAME", "CREATED (UTC)", "LAST USED", "EXPIRES", "STATE"), rows)
 
 
 @token_group.command("revoke")

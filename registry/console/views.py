@@ -1,13 +1,17 @@
-"""The authority console (/console/): sign in, edit, preview, publish, confirm, withdraw, API tokens.
+"""The authority console (/console/): sign in, edit, preview, publish, confirm, withdraw, API tokens, the password.
 
 Every write goes through the same services as the API (publishing, accounts), so a
 publication from the console is the same publication as one sent with a token.
 Sign-in uses Flask's signed session cookie (HttpOnly, SameSite=Lax, Secure when
-configured); every form carries a CSRF token (Flask-WTF); failed sign-ins are
-throttled per account and per address (sign_in.py).
+configured), which points to a session kept on the server (accounts.start_session):
+signing out, "sign out everywhere", a new password or a disabled account end it there,
+and it ends by itself after IDLE_FOR_S without a visit or SIGNED_IN_FOR_S in all.
+Every form carries a CSRF token (Flask-WTF); sign-ins are throttled (sign_in.py).
 """
 import json
+import math
 import time
+from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
@@ -16,7 +20,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
 
 from .. import accounts, changes, history, publishing, reference
-from ..db import db
+from ..db import utcnow
 from ..documents import BANNABLE_CLASSES, validate_document
 from ..http import UnreadableBody, error_response, parse_json
 from ..i18n import country_name
@@ -27,17 +31,36 @@ from . import forms, sign_in
 bp = Blueprint("console", __name__, url_prefix="/console")
 
 SIGNED_IN_FOR_S = 12 * 3600  # 12 hours: a working day, then sign in again
+IDLE_FOR_S = 2 * 3600  # a session unused for two hours ends
 EMAIL_MAX = 320
 PASSWORD_MAX = 1024  # argon2 hashes any length; refuse absurd ones before hashing
+NEXT_MAX = 2000
+# What the token form offers; the default first. "never" is a token without expiry.
+TOKEN_EXPIRIES = ("90d", "30d", "365d", "never")
+
+
+def _session_limits() -> dict:
+    return {"lifetime": timedelta(seconds=SIGNED_IN_FOR_S), "idle": timedelta(seconds=IDLE_FOR_S)}
 
 
 def signed_in_account() -> Account | None:
-    """The account signed in on this session, if the session is still fresh."""
+    """The account signed in on this session, if the session is still live on the server."""
     if "account" not in g:
         account_id, since = session.get("account_id"), session.get("signed_in_at", 0)
         fresh = isinstance(since, int) and 0 <= time.time() - since < SIGNED_IN_FOR_S
-        g.account = db.session.get(Account, account_id) if isinstance(account_id, int) and fresh else None
+        account = accounts.session_account(session.get("session_id"), **_session_limits()) if fresh else None
+        g.account = account if account is not None and account.id == account_id else None
     return g.account
+
+
+def _start_session(account: Account) -> None:
+    """A new session at sign-in: nothing from before (not even the CSRF token) carries over."""
+    accounts.end_session(session.get("session_id"))  # signing in again in the same browser
+    session.clear()
+    session["session_id"] = accounts.start_session(account, **_session_limits())
+    session["account_id"] = account.id
+    session["signed_in_at"] = int(time.time())
+    g.pop("account", None)
 
 
 def signed_in(view):
@@ -66,11 +89,28 @@ def _actor(account: Account) -> Actor:
     return Actor(account, None, request.remote_addr)
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only a path inside the console: never a redirect to another site."""
-    if target and target.startswith("/console/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+def _safe_next(target) -> str | None:
+    """Only a plain path inside the console: never another site, never a header's worth of control characters.
+
+    Refused (None): anything but printable ASCII, a backslash, "//" anywhere (another
+    host, or a path a browser may read as one), a "." or ".." segment, and anything
+    not under /console/.
+    """
+    if not isinstance(target, str) or not target.startswith("/console/") or len(target) > NEXT_MAX:
+        return None
+    if not all(" " < character <= "~" for character in target) or "\\" in target or "//" in target:
+        return None
+    path = target.split("?", 1)[0].split("#", 1)[0]
+    if any(segment in (".", "..") for segment in path.split("/")):
+        return None
+    return target
+
+
+def _too_many(attempt: sign_in.Attempt) -> tuple[str, dict]:
+    """What a throttled attempt is told, and its Retry-After header."""
+    message = _("Too many failed sign-ins for this account or from this address. Wait %(minutes)s minutes, then try again.",
+                minutes=math.ceil(attempt.wait_seconds / 60))
+    return message, {"Retry-After": str(attempt.wait_seconds)}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -80,25 +120,24 @@ def login():
         return render_template("console/login.html", email="", next_page=next_page)
     email = request.form.get("email", "")[:EMAIL_MAX]
     password = request.form.get("password", "")[:PASSWORD_MAX]
-    if sign_in.blocked(email, request.remote_addr):
-        message = _("Too many failed sign-ins for this account or from this address. Wait %(minutes)s minutes, then try again.",
-                    minutes=int(sign_in.WINDOW.total_seconds() // 60))
-        return render_template("console/login.html", email=email, next_page=next_page, error=message), 429
+    # Counted before the password is checked, so that concurrent guesses cannot all slip under the limit.
+    attempt = sign_in.begin(email, request.remote_addr)
+    if attempt.blocked:
+        message, headers = _too_many(attempt)
+        return render_template("console/login.html", email=email, next_page=next_page, error=message), 429, headers
     account = accounts.find_account(email)
-    if not accounts.check_password(account, password):
-        sign_in.failed(email, request.remote_addr)
+    usable = account if account is not None and not account.disabled else None  # a disabled account is as good as none
+    if not accounts.check_password(usable, password):
         return render_template("console/login.html", email=email, next_page=next_page,
                                error=_("The e-mail address or the password is not right."))
-    sign_in.succeeded(email)
-    # A new session at sign-in: nothing from before (not even the CSRF token) carries over.
-    session.clear()
-    session["account_id"] = account.id
-    session["signed_in_at"] = int(time.time())
+    sign_in.succeeded(attempt)
+    _start_session(account)
     return redirect(next_page or url_for("console.home"))
 
 
 @bp.post("/logout")
 def logout():
+    accounts.end_session(session.get("session_id"))
     session.clear()
     flash(_("You have signed out."), "success")
     return redirect(url_for("console.login"))
@@ -277,25 +316,65 @@ def withdraw(country, section):
     return redirect(url_for("console.country", country=country))
 
 
+def _account_page(account: Account, *, created: str | None = None, status: int = 200, headers=None, **context):
+    tokens = sorted(accounts.tokens(account), key=lambda row: row.id, reverse=True)
+    now = utcnow()
+    return render_template("console/account.html", account=account, tokens=tokens, created=created, expiries=TOKEN_EXPIRIES,
+                           state=lambda row: accounts.token_state(row, now=now), **context), status, headers or {}
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @signed_in
 def account():
     account = signed_in_account()
-    created = None
-    if request.method == "POST":
-        if request.form.get("action") == "revoke":
-            try:
-                row = accounts.revoke_token(int(request.form.get("token", "0")), account=account)
-            except (ValueError, accounts.AccountError):
-                flash(_("There is no such token."), "error")
-            else:
-                flash(_("Token %(name)s is revoked.", name=row.name), "success")
-            return redirect(url_for("console.account"))
-        name = request.form.get("name", "").strip()[:100] or "token"
-        _row, created = accounts.add_token(account, name)
-        db.session.refresh(account)
-    tokens = sorted(account.tokens, key=lambda row: row.id, reverse=True)
-    return render_template("console/account.html", account=account, tokens=tokens, created=created)
+    if request.method == "GET":
+        return _account_page(account)
+    action = request.form.get("action")
+    if action == "revoke":
+        try:
+            row = accounts.revoke_token(int(request.form.get("token", "0")), account=account)
+        except (ValueError, accounts.AccountError):
+            flash(_("There is no such token."), "error")
+        else:
+            flash(_("Token %(name)s is revoked.", name=row.name), "success")
+        return redirect(url_for("console.account"))
+    if action == "sign-out-everywhere":
+        accounts.end_sessions(account.id)
+        session.clear()
+        flash(_("Every session of this account has ended, this one too. Sign in again to go on."), "success")
+        return redirect(url_for("console.login"))
+    if action == "password":
+        return _change_password(account)
+    expires = request.form.get("expires", "never")
+    if expires not in TOKEN_EXPIRIES:
+        flash(_("Choose when the token expires from the list."), "error")
+        return redirect(url_for("console.account"))
+    name = request.form.get("name", "").strip()[:100] or "token"
+    expires_at = None if expires == "never" else accounts.parse_expiry(expires)
+    _row, created = accounts.add_token(account, name, expires_at=expires_at)
+    return _account_page(account, created=created)
+
+
+def _change_password(account: Account):
+    """A new password, given the current one (throttled like a sign-in): every session ends, and this browser gets a new one."""
+    current = request.form.get("current_password", "")[:PASSWORD_MAX]
+    new = request.form.get("new_password", "")[:PASSWORD_MAX]
+    if new != request.form.get("new_password_again", "")[:PASSWORD_MAX]:
+        return _account_page(account, status=422, password_error=_("The two new passwords differ."))
+    if len(new) < accounts.PASSWORD_MIN:
+        return _account_page(account, status=422, password_error=_("A password needs at least %(count)s characters.",
+                                                                   count=accounts.PASSWORD_MIN))
+    attempt = sign_in.begin(account.email, request.remote_addr)
+    if attempt.blocked:
+        message, headers = _too_many(attempt)
+        return _account_page(account, status=429, headers=headers, password_error=message)
+    if not accounts.check_password(account, current):
+        return _account_page(account, status=422, password_error=_("The current password is not right."))
+    sign_in.succeeded(attempt)
+    accounts.set_password(account.id, new)  # ends every session of the account, this one too
+    _start_session(account)
+    flash(_("Your password is changed. Every other session of this account has ended."), "success")
+    return redirect(url_for("console.account"))
 
 
 @bp.after_request

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from registry import accounts
 
-from registry.console import forms
+from registry.console import forms, sign_in as sign_in_limits
 from registry.db import db
 from registry.models import ApiToken, Confirmation, SignInAttempt, Version
 
@@ -158,10 +158,12 @@ def test_a_wrong_password_and_an_unknown_account_get_the_same_answer(client, reg
 
 
 def test_changing_address_does_not_escape_the_limit_on_one_account(client, registry):
+    """Guesses spread over many addresses meet the account-wide ceiling (a few failures from
+    others no longer lock the officer out: docs/deployment.md, "Sessions, sign-in and tokens")."""
     email = EMAILS["own session"]
-    for number in range(5):
-        assert sign_in(client, email, "guess guess guess", address=f"203.0.113.{number}").status_code == 200
-    assert sign_in(client, email, address="203.0.113.99").status_code == 429
+    for number in range(sign_in_limits.PER_ACCOUNT):
+        assert sign_in(client, email, "guess guess guess", address=f"203.0.{number // 200}.{number % 200}").status_code == 200
+    assert sign_in(client, email, address="203.0.113.250").status_code == 429
 
 
 def test_a_forged_x_forwarded_for_does_not_escape_the_limit_on_one_address(client, registry):
