@@ -1,5 +1,6 @@
 """The `registry` command as an operator uses it."""
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -122,3 +123,18 @@ def test_registry_serve_demo_serves_the_api_over_http(database_url, tmp_path):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_registry_serve_on_a_port_in_use_says_so_and_exits_1(database_url, tmp_path):
+    """A second `registry serve` on a taken port explains itself instead of printing a traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "registry", "serve", "--port", str(port)],
+            env={**os.environ, "DATABASE_URL": database_url}, capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        )
+    assert result.returncode == 1
+    assert f"Port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
