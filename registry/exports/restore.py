@@ -66,7 +66,7 @@ def read_bundle(directory: Path, *, public_key: bytes | None = None, unsigned: b
         for seq, _ in bundle.confirmations():
             if not 1 <= seq <= last_seq:
                 raise ExportError(f"confirmations.csv confirms seq {seq}, which changes.jsonl does not hold.")
-    except (KeyError, ValueError) as error:
+    except (KeyError, ValueError, TypeError) as error:  # a missing column, a bad number or date, a short row
         raise ExportError(f"confirmations.csv is not readable: {error}.") from None
     _check_signature(directory, public_key, unsigned)
     return bundle

@@ -77,8 +77,13 @@ class Table:
         }
 
 
-def _seq(description: str = "seq of the version (versions.csv) this row belongs to.") -> Column:
-    return Column("seq", "integer", description, required=True)
+def _seq(description: str = "seq of the version (versions.csv) this row belongs to.") -> tuple[Column, ...]:
+    """seq, and beside it the version's country and section, so that a reader can filter a table without a join."""
+    return (
+        Column("seq", "integer", description, required=True),
+        Column("country", "string", "The notifying country (ISO 3166-1 alpha-2), as in versions.csv.", required=True),
+        Column("section", "string", "The section of that version, as in versions.csv.", required=True, enum=SECTIONS),
+    )
 
 
 def _position(name: str, what: str, path: str) -> Column:
@@ -89,7 +94,7 @@ def _flag(name: str, description: str, required: bool = False) -> Column:
     return Column(name, "boolean", description, required=required)
 
 
-_VERSION_KEY = (("seq", "versions", "seq"),)
+_VERSION_KEY = (("seq", "versions", "seq"), ("country", "countries", "country"))
 _SECTION_COLUMNS = tuple(
     column
     for section in SECTIONS
@@ -133,7 +138,7 @@ TABLES = (
     Table(
         "requirements", "The single-valued fields of each requirements document.",
         (
-            _seq(),
+            *_seq(),
             Column("travellers_allowed", "string", "Whether travellers may carry such medicines at all (¶15).", required=True,
                    enum=("yes", "restricted", "no")),
             Column("max_supply_days", "integer", "The longest supply allowed, in days of treatment."),
@@ -152,7 +157,7 @@ TABLES = (
     Table(
         "rules", "The rules of each requirements document: which documents which substances need, above which threshold.",
         (
-            _seq(),
+            *_seq(),
             _position("rule", "rule", "rules"),
             Column("applies_to", "list", "Schedule classes and substance keys the rule applies to.", required=True),
             Column("documents", "list", "The document kinds the rule requires.", required=True),
@@ -167,7 +172,7 @@ TABLES = (
     Table(
         "supply-exceptions", "Substances for which a requirements document allows a longer supply.",
         (
-            _seq(),
+            *_seq(),
             _position("exception", "exception", "supply_exceptions"),
             Column("substances", "list", "Substance keys.", required=True),
             Column("max_supply_days", "integer", "The longest supply allowed for them, in days.", required=True),
@@ -178,7 +183,7 @@ TABLES = (
     Table(
         "legal-basis", "The legal texts a requirements document cites.",
         (
-            _seq(),
+            *_seq(),
             _position("item", "legal text", "legal_basis"),
             Column("title", "string", "Title of the legal text.", required=True),
             Column("url", "string", "Where to read it."),
@@ -190,7 +195,7 @@ TABLES = (
     Table(
         "authorities", "The authorities each authorities document lists.",
         (
-            _seq(),
+            *_seq(),
             _position("authority", "authority", "authorities"),
             Column("name", "string", "The authority's name.", required=True),
             Column("roles", "list", "permits, certificates, competent-authority, enquiries, exceptions.", required=True),
@@ -210,7 +215,7 @@ TABLES = (
     Table(
         "bans", "Import prohibitions under article 13 of the 1971 Convention, by import-bans version.",
         (
-            _seq(),
+            *_seq(),
             _position("ban", "ban", "bans"),
             Column("substance", "string", "The banned substance (1971 Schedule II, III or IV).", required=True),
             Column("since", "date", "Since when.", required=True),
@@ -224,7 +229,7 @@ TABLES = (
     Table(
         "texts", "Every text people read (notes, reasons, how to continue treatment), by field path and language.",
         (
-            _seq(),
+            *_seq(),
             Column("path", "string", "The field's path in the document, e.g. notes or rules.0.notes.", required=True),
             Column("language", "string", "ISO 639-1 language code.", required=True),
             Column("text", "string", "The text.", required=True),
@@ -235,7 +240,7 @@ TABLES = (
     Table(
         "confirmations", "Each time an authority confirmed that its current version was still correct.",
         (
-            _seq("seq of the version confirmed."),
+            *_seq("seq of the version confirmed."),
             Column("confirmed_at", "datetime", "When (UTC).", required=True),
         ),
         foreign_keys=_VERSION_KEY,
@@ -325,7 +330,9 @@ def version_rows(resource: dict) -> Iterator[tuple[str, dict]]:
         "changes": "\n".join(meta["changes"]),
     }
     if document is not None:
-        yield from _DOCUMENT_ROWS[meta["section"]](meta["seq"], document)
+        where = {"country": meta["country"], "section": meta["section"]}
+        for table, row in _DOCUMENT_ROWS[meta["section"]](meta["seq"], document):
+            yield table, {**row, **where}
 
 
 def _country_rows(state: State) -> Iterator[dict]:
@@ -407,11 +414,14 @@ class _TableWriters:
 def write_history(directory: Path, state: State, progress: Callable[[int], None]) -> dict[str, int]:
     """changes.jsonl and every table, in one pass over the history; returns the rows per table."""
     tables = _TableWriters(directory)
+    confirmed = {seq: None for seq, _ in history.confirmations(until=state.until) if seq <= state.last_seq}
     try:
         with (directory / "changes.jsonl").open("wb") as lines:
             for rows in versions(until_seq=state.last_seq):
                 for row in rows:
                     lines.write(change_line(row).encode("utf-8"))
+                    if row.seq in confirmed:
+                        confirmed[row.seq] = {"country": row.country, "section": row.section}
                     for table, values in version_rows(history.resource(row)):
                         tables.write(table, values)
                 progress(len(rows))
@@ -419,7 +429,7 @@ def write_history(directory: Path, state: State, progress: Callable[[int], None]
             tables.write("countries", values)
         for seq, confirmed_at in history.confirmations(until=state.until):
             if seq <= state.last_seq:
-                tables.write("confirmations", {"seq": seq, "confirmed_at": confirmed_at})
+                tables.write("confirmations", {"seq": seq, **confirmed[seq], "confirmed_at": confirmed_at})
         for values in _substance_rows():
             tables.write("substances", values)
         for values in _amount_rows():

@@ -325,6 +325,22 @@ def test_the_csv_tables_hold_every_document_in_full(app, runner, client, tmp_pat
         assert _without_empty(documents[item["meta"]["seq"]]) == _without_empty(item["document"]), item["meta"]["seq"]
 
 
+def test_every_table_of_version_rows_carries_its_country_and_section_beside_seq(app, runner, client, tmp_path):
+    """A researcher filters rules.csv or bans.csv by country without joining versions.csv."""
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    Publisher(app).confirm("FR", "requirements", utcnow() + timedelta(minutes=1))
+    assert runner.invoke(args=["export", str(tmp_path)]).exit_code == 0
+    where = {row["seq"]: (row["country"], row["section"]) for row in _read_table(tmp_path, "versions")}
+    tables = [table for table in export_tables.TABLES if table.columns[0].name == "seq" and table.name != "versions"]
+    assert {table.name for table in tables} >= {"requirements", "rules", "bans", "authorities", "texts", "confirmations"}
+    for table in tables:
+        assert [column.name for column in table.columns[:3]] == ["seq", "country", "section"], table.name
+        rows = _read_table(tmp_path, table.name)
+        assert rows or table.name in {"supply-exceptions", "legal-basis"}, table.name
+        for row in rows:
+            assert (row["country"], row["section"]) == where[row["seq"]], (table.name, row)
+
+
 def _without_empty(value):
     if isinstance(value, dict):
         return {key: _without_empty(item) for key, item in value.items() if item is not None and item != []}

@@ -148,7 +148,7 @@ def test_a_tampered_bundle_with_recomputed_checksums_is_refused_by_the_hash_chai
      "metadata.json says seq 7"),
     (lambda bundle: _rewrite(bundle, "changes.jsonl", lambda text: "".join(text.splitlines(keepends=True)[:-1])),
      "changes.jsonl ends at seq 40"),
-    (lambda bundle: _rewrite(bundle, "confirmations.csv", lambda text: text + "99,2026-01-01T00:00:00Z\r\n"),
+    (lambda bundle: _rewrite(bundle, "confirmations.csv", lambda text: text + "99,FR,requirements,2026-01-01T00:00:00Z\r\n"),
      "confirms seq 99"),
 ], ids=["no-sums", "missing-file", "bad-sums", "format", "metadata", "truncated", "confirmation"])
 def test_a_bundle_that_does_not_verify_is_refused_and_the_database_stays_empty(source, apps, sqlite_url, tmp_path, damage, message):

@@ -91,7 +91,7 @@ def test_an_edit_the_chain_does_not_cover_is_refused_by_the_signature(source, ta
     bundle = export(source, tmp_path / "bundle")
     if edit == "confirmations":  # a second confirmation of an existing version: the chain cannot tell
         rows = list(csv.reader(io.StringIO((bundle / "confirmations.csv").read_text(encoding="utf-8"))))
-        rows.append([rows[1][0], "2026-12-31T00:00:00Z"])
+        rows.append([*rows[1][:3], "2026-12-31T00:00:00Z"])  # seq, country, section, confirmed_at
         out = io.StringIO()
         csv.writer(out).writerows(rows)
         (bundle / "confirmations.csv").write_text(out.getvalue(), encoding="utf-8")
