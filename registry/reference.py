@@ -68,6 +68,17 @@ class GuidelineAmount:
 
 
 @dataclass(frozen=True)
+class ExemptPreparation:
+    """A preparation of Schedule III of the 1961 Convention: its drugs and the strength it may not exceed."""
+
+    substances: tuple[str, ...]
+    max_mg_per_unit: float | int | None  # milligrams of the drug per dosage unit
+    max_percent: float | int | None  # concentration in undivided preparations
+    paragraph: str  # of Schedule III
+    condition: str  # what else the Schedule asks, which a traveller declares
+
+
+@dataclass(frozen=True)
 class Country:
     """A country of ISO 3166-1, by its alpha-2 code."""
 
@@ -253,6 +264,42 @@ def _schengen() -> frozenset[str]:
 # -- public interface ----------------------------------------------------------------
 
 
+def _limit(value: Any, where: str, name: str) -> None:
+    _require(value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0), where,
+             f"{name} must be null or a positive number")
+
+
+@lru_cache(maxsize=None)
+def _schedule_iii_file() -> Mapping[str, ExemptPreparation]:
+    data = _read("schedule_1961_iii.json")
+    where = "data/schedule_1961_iii.json"
+    _only_fields(data, {"source", "uncertain", "preparations"}, {"source", "preparations"}, where)
+    _require(isinstance(data["preparations"], list), f"{where}: preparations", "must be a list")
+    known = substances()
+    found: dict[str, ExemptPreparation] = {}
+    for index, entry in enumerate(data["preparations"]):
+        at = f"{where}: preparations[{index}]"
+        _only_fields(entry, {"substances", "max_mg_per_unit", "max_percent", "paragraph", "condition"},
+                     {"substances", "max_mg_per_unit", "max_percent", "paragraph", "condition"}, at)
+        _limit(entry["max_mg_per_unit"], at, "max_mg_per_unit")
+        _limit(entry["max_percent"], at, "max_percent")
+        _require(entry["max_mg_per_unit"] is not None or entry["max_percent"] is not None, at, "needs a limit")
+        _require(_text(entry["paragraph"]) and _text(entry["condition"]), at, "needs a paragraph and a condition")
+        item = ExemptPreparation(tuple(entry["substances"]), entry["max_mg_per_unit"], entry["max_percent"],
+                                 entry["paragraph"], entry["condition"])
+        for key in item.substances:
+            _require(key in known and {"1961-I", "1961-II"} & set(known[key].schedules), at,
+                     f"{key!r} is not a 1961 Schedule I or II drug of data/substances.json")
+            _require(key not in found, at, f"{key!r} is listed twice")
+            found[key] = item
+    return MappingProxyType(found)
+
+
+def exempt_preparation(key: str) -> ExemptPreparation | None:
+    """The Schedule III entry (1961 Convention) for preparations of that drug, or None when it has none."""
+    return _schedule_iii_file().get(key)
+
+
 def substances() -> Mapping[str, Substance]:
     """Every substance of the 1961 and 1971 schedules, by key, ordered by key."""
     return _substance_file()[0]
@@ -336,5 +383,6 @@ def check() -> None:
     """Read and check every reference file now rather than on first use."""
     substances()
     guideline_amounts()
+    _schedule_iii_file()
     countries()
     schengen_states()

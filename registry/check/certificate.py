@@ -266,7 +266,7 @@ def certificates(trip: Trip, result: CheckResult, lang: str) -> list[Certificate
             count=len(chosen),
             country=country_name(trip.departure, lang) if trip.departure else None,
             destination=country_name(trip.destination, lang),
-            medicine=_medicine(item, trip.days, lang),
+            medicine=_medicine(item, lang),
             issuer=_issuer(office, lang) if office else None,
             schengen="schengen-certificate" in result.documents,
         )
@@ -274,7 +274,7 @@ def certificates(trip: Trip, result: CheckResult, lang: str) -> list[Certificate
     ]
 
 
-def _medicine(item: Item, days: int | None, lang: str) -> Medicine:
+def _medicine(item: Item, lang: str) -> Medicine:
     substance = reference.substance(item.substance)
     name = substance.name(lang)
     return Medicine(
@@ -283,7 +283,7 @@ def _medicine(item: Item, days: int | None, lang: str) -> Medicine:
         form=FORM_LABELS_BY_LANGUAGE[lang].get(item.form) if item.form else None,
         units=item.unit_doses,
         total=f"{format_decimal(item.amount_mg, locale=lang)} mg",
-        days=days,
+        days=item.prescription_days,  # the prescription's, not the stay's: blank for the physician unless given
     )
 
 

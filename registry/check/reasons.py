@@ -47,13 +47,15 @@ DISCLAIMER = (
 TEXTS = {
     # Prohibitions
     "schedule-1961-iv": "%(substance)s is in Schedule IV of the 1961 Convention: travellers may not carry it, even where the country of departure allows it.",
-    "schedule-1971-i": "%(substance)s is in Schedule I of the 1971 Convention, limited to scientific and very limited medical use: travellers may not carry it.",
+    "schedule-1971-i": "%(substance)s is in Schedule I of the 1971 Convention: article 4(a) lets travellers carry small quantities of psychotropic substances other than those of Schedule I only, so travellers may not carry it.",
     "travellers-not-allowed": "%(country)s does not allow travellers to bring in medicines containing internationally controlled substances; only its authority can grant an exception.",
     "import-ban": "%(country)s prohibits the import of %(substance)s (article 13 of the 1971 Convention, since %(since)s), so travellers may not carry it (guidelines ¶28, ¶10); no special licence is granted.",
     "import-ban-licence": "%(country)s prohibits the import of %(substance)s (article 13 of the 1971 Convention, since %(since)s), so travellers may not carry it (guidelines ¶28, ¶10); its authority may grant a special licence case by case.",
     "import-ban-region": "%(country)s prohibits the import of %(substance)s in %(region)s (article 13 of the 1971 Convention): do not take it there.",
     # The item itself
     "preparation-not-exempted": "%(substance)s is not a narcotic drug whose preparations Schedule III of the 1961 Convention can exempt: the rules for %(classes)s apply.",
+    "preparation-strength-unknown": "Schedule III of the 1961 Convention exempts preparations of %(substance)s only up to %(limits)s; without that strength the preparation is not exempted, and the rules for %(classes)s apply.",
+    "preparation-too-strong": "This preparation of %(substance)s is stronger than Schedule III of the 1961 Convention allows (%(limits)s): it is not exempted, and the rules for %(classes)s apply.",
     "amount-total": "You carry %(amount_mg)s of %(substance)s in all your medicines; that total is what counts.",
     # Whose rules apply
     "no-notification": "%(country)s has not notified its requirements: the guidelines' defaults apply.",
@@ -64,13 +66,14 @@ TEXTS = {
     "prescription-default": "Carry the prescription for %(substance)s (%(classes)s).",
     "annex-ii-above": "You carry %(amount_mg)s of %(substance)s, more than the guidelines' Annex II amount of %(limit_mg)s%(form_scope)s: a certificate may be required.",
     "annex-ii-within": "You carry %(amount_mg)s of %(substance)s, not more than the guidelines' Annex II amount of %(limit_mg)s%(form_scope)s: no certificate is needed.",
-    "annex-ii-none": "The guidelines list no Annex II amount for %(substance)s: a certificate may be required whatever the amount; ask the authority.",
+    "annex-ii-none": "Annex II of the guidelines lists amounts for some substances only, as examples, and none for %(substance)s: carry a certificate, which may be required whatever the amount, and ask the authority.",
     "annex-iii-above": "You carry %(amount_mg)s of %(substance)s, more than the guidelines' Annex III amount of %(limit_mg)s: a prescription is needed.",
     "annex-iii-within": "You carry %(amount_mg)s of %(substance)s, not more than the guidelines' Annex III amount of %(limit_mg)s: no prescription is needed.",
     "annex-iii-none": "The guidelines list no Annex III amount for %(substance)s: carry a prescription.",
-    "preparation-1961-iii": "A preparation in Schedule III of the 1961 Convention may be carried without documents.",
+    "preparation-1961-iii": "A preparation of %(substance)s within the limits of Schedule III of the 1961 Convention (%(limits)s) may be carried without documents.",
     "retail-package": "You carry %(unit_doses)s unit doses, not more than one retail package (%(limit)s): no prescription is needed.",
     "retail-package-above": "You carry %(unit_doses)s unit doses, more than one retail package (%(limit)s): the prescription is needed.",
+    "retail-package-certificate": "A certificate is needed, and it is issued on the basis of a prescription: carry the prescription even for %(unit_doses)s unit doses.",
     "retail-package-not-exempt": "%(country)s does not exempt one retail package from the prescription: carry it even for %(unit_doses)s unit doses.",
     # A country's rules
     "rule-always": "%(country)s requires %(documents)s for %(applies)s.",
@@ -133,6 +136,8 @@ def render(reason: Reason, translate: Callable[[str], str] = lambda text: text, 
     words = {name: _word(name, value, translate, lang) for name, value in reason.params.items()}
     if "amount_form" in reason.params:
         words["form_scope"] = _form_scope(reason.params, translate)
+    if "limit_unit_mg" in reason.params or "limit_percent" in reason.params:
+        words["limits"] = _limits(reason.params, translate)
     if reason.code == "supply-above-guideline":
         words["anticonvulsants"] = translate(" (longer is acceptable for anticonvulsants)") if reason.params["psychotropic"] else ""
     return translate(TEXTS[reason.code]) % words
@@ -172,6 +177,16 @@ def _form_scope(params: Mapping[str, Any], translate) -> str:
     if form:
         return translate(" for %(forms)s") % {"forms": translate(FORM_PHRASES.get(form, form))}
     return translate(" for forms other than %(forms)s") % {"forms": _join([translate(FORM_PHRASES.get(item, item)) for item in listed], translate)}
+
+
+def _limits(params: Mapping[str, Any], translate) -> str:
+    """The strengths Schedule III of the 1961 Convention allows for a drug's preparations."""
+    limits = []
+    if params.get("limit_unit_mg") is not None:
+        limits.append(translate("%(mg)s per dosage unit") % {"mg": f"{_number(params['limit_unit_mg'])} mg"})
+    if params.get("limit_percent") is not None:
+        limits.append(translate("%(percent)s in undivided preparations") % {"percent": f"{_number(params['limit_percent'])} %"})
+    return translate(" or ").join(limits)
 
 
 def _join(words: list[str], translate) -> str:

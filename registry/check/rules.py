@@ -30,10 +30,12 @@ RETAIL_PACKAGE_UNIT_DOSES = 20
 # Classes whose substances travellers may not carry unless a country names the class or the substance.
 PROHIBITED_CLASSES = {
     "1961-IV": ("schedule-1961-iv", "guidelines ¶28"),
-    # 1971 Convention art. 7: Schedule I substances are limited to science and very limited medical use.
-    "1971-I": ("schedule-1971-i", "1971 Convention, article 7"),
+    # 1971 Convention art. 4(a): travellers may carry small quantities of preparations of psychotropic
+    # substances other than those in Schedule I.
+    "1971-I": ("schedule-1971-i", "1971 Convention, article 4(a)"),
 }
 SCHENGEN_SOURCE = "Schengen Convention, article 75"
+SCHEDULE_III_SOURCE = "1961 Convention, Schedule III"
 
 # -- the result -------------------------------------------------------------------------------------
 
@@ -218,8 +220,7 @@ def _item(item: Item, code: str, role: str, trip: Trip, notified: Notifications)
     decision = _Decision(code)
     requirements = live(notified, code, "requirements")
     carried = trip.carried_mg(item.substance)
-    if item.preparation_class is not None and not item.exempted:
-        decision.say("preparation-not-exempted", "1961 Convention, Schedule III", substance=item.substance, classes=list(item.classes))
+    _preparation(item, decision)
     if carried != item.amount_mg:
         decision.say("amount-total", "guidelines ¶24", substance=item.substance, amount_mg=carried)
     entry_rules = _transit(code, requirements, decision) if role == "transit" else True
@@ -240,6 +241,25 @@ def _item(item: Item, code: str, role: str, trip: Trip, notified: Notifications)
     _retail_package(item, requirements, decision)
     _certificate(code, trip.departure, decision)
     return decision, _supply(item, requirements, trip.days, decision)
+
+
+def _preparation(item: Item, decision: _Decision) -> None:
+    """Why a declared Schedule III preparation is not exempted (¶29): the Schedule names only some drugs' preparations,
+    each within a strength per dosage unit or a concentration."""
+    exemption = item.exemption
+    if exemption in (None, "exempted"):
+        return
+    params = {"substance": item.substance, "classes": list(item.classes)}
+    if exemption == "not-listed":
+        decision.say("preparation-not-exempted", SCHEDULE_III_SOURCE, **params)
+        return
+    decision.say(f"preparation-{'too-strong' if exemption == 'too-strong' else 'strength-unknown'}", SCHEDULE_III_SOURCE,
+                 **params, **_schedule_iii_limits(item))
+
+
+def _schedule_iii_limits(item: Item) -> dict:
+    entry = reference.exempt_preparation(item.substance)
+    return {"limit_unit_mg": entry.max_mg_per_unit, "limit_percent": entry.max_percent}
 
 
 def _transit(code: str, requirements: Notified | None, decision: _Decision) -> bool:
@@ -279,7 +299,7 @@ def _defaults(item: Item, carried: float, decision: _Decision, *, only: tuple[st
             decision.prohibit(code, source, substance=item.substance)
             return
     if "1961-III" in classes:
-        decision.say("preparation-1961-iii", "guidelines ¶29", substance=item.substance)
+        decision.say("preparation-1961-iii", "guidelines ¶29", substance=item.substance, **_schedule_iii_limits(item))
         return
     annex_ii = [cls for cls in classes if cls in reference.ANNEX_CLASSES["II"]]
     if annex_ii:
@@ -287,6 +307,8 @@ def _defaults(item: Item, carried: float, decision: _Decision, *, only: tuple[st
         decision.say("prescription-default", "guidelines ¶16", substance=item.substance, classes=annex_ii)
         amount = reference.guideline_amount_for(item.substance, item.form)
         if amount is None:
+            # ¶26: the annex lists examples; above an amount it does not list, a certificate may be needed.
+            decision.need(["certificate"])
             decision.say("annex-ii-none", "guidelines ¶26", substance=item.substance)
         else:
             above = carried > amount.amount_mg
@@ -384,6 +406,10 @@ def _retail_package(item: Item, requirements: Notified | None, decision: _Decisi
     exemption = requirements.document.get("retail_package_exemption") if requirements else None
     source = requirements.source if exemption is not None else "guidelines ¶30"
     within = item.unit_doses <= RETAIL_PACKAGE_UNIT_DOSES
+    if within and {"certificate", "schengen-certificate"} & set(decision.documents):
+        # ¶19: a certificate is issued on the basis of a prescription, so the prescription stays.
+        decision.say("retail-package-certificate", "guidelines ¶19", unit_doses=item.unit_doses)
+        return
     if exemption is False:
         if within:
             decision.say("retail-package-not-exempt", source, country=decision.country, unit_doses=item.unit_doses)

@@ -33,13 +33,31 @@ class Item:
     unit_doses: int | None = None
     form: str | None = None
     preparation_class: str | None = None
+    strength_mg: float | None = None  # milligrams of the substance per dosage unit
+    concentration_percent: float | None = None  # for an undivided preparation (a syrup, a powder)
+    prescription_days: int | None = None  # how long the prescription is for (the certificate's section D)
+
+    @property
+    def exemption(self) -> str | None:
+        """Why a declared Schedule III preparation (¶29) is or is not exempted: "exempted", "not-listed"
+        (the Schedule names no preparation of the drug), "strength-unknown" (the strength that decides was not
+        given) or "too-strong"; None when no preparation class was declared."""
+        if self.preparation_class != "1961-III":
+            return None
+        entry = reference.exempt_preparation(self.substance)
+        if entry is None or "1961-IV" in reference.substance(self.substance).schedules:
+            return "not-listed"
+        limits = [(given, limit) for given, limit in ((self.strength_mg, entry.max_mg_per_unit),
+                                                      (self.concentration_percent, entry.max_percent))
+                  if given is not None and limit is not None]
+        if not limits:
+            return "strength-unknown"
+        return "exempted" if all(given <= limit for given, limit in limits) else "too-strong"
 
     @property
     def exempted(self) -> bool:
-        """Whether the item is a Schedule III preparation (¶29): said so, and of a narcotic drug that can be in it."""
-        schedules = reference.substance(self.substance).schedules
-        return (self.preparation_class == "1961-III" and bool({"1961-I", "1961-II"} & set(schedules))
-                and "1961-IV" not in schedules)
+        """Whether the item is a Schedule III preparation within the Schedule's limits (¶29)."""
+        return self.exemption == "exempted"
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -75,6 +93,15 @@ class InvalidTrip(ValueError):
         self.errors = errors
 
 
+class Percent(Amount):
+    """A concentration in per cent, above 0 and at most 100 (described as a number, as an amount is)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 100:
+            raise ValidationError("Must be a percentage above 0 and at most 100.")
+        return value
+
+
 # The OpenAPI description states every bound, so that any request it allows is answered (the fuzz test asks).
 COUNTRY_CODES = {"enum": list(reference.countries()), "description": "ISO 3166-1 alpha-2 code, upper case."}
 
@@ -92,7 +119,17 @@ class CheckItem(DocumentSchema):
     form = Choice(FORMS, what="dosage form", allow_none=True, load_default=None,
                   metadata={"description": "Annex II gives fentanyl a separate amount for transdermal patches."})
     preparation_class = Choice(PREPARATION_CLASSES, what="preparation class", allow_none=True, load_default=None, metadata={
-        "description": "1961-III for a preparation exempted under Schedule III of the 1961 Convention (¶29)."})
+        "description": "1961-III for a preparation exempted under Schedule III of the 1961 Convention (¶29); "
+                       "it is exempted only within the Schedule's limits, so give strength_mg or concentration_percent."})
+    strength_mg = Amount(allow_none=True, load_default=None, metadata={
+        "description": "Milligrams of the substance per dosage unit (tablet, capsule…): decides a Schedule III exemption.",
+        "minimum": MG_MIN, "maximum": MG_MAX})
+    concentration_percent = Percent(allow_none=True, load_default=None, metadata={
+        "description": "Concentration of the substance in an undivided preparation, in per cent: decides a Schedule III "
+                       "exemption.", "minimum": 0, "maximum": 100})
+    prescription_days = WholeNumber(minimum=1, maximum=DAYS_MAX, unit=" days", allow_none=True, load_default=None, metadata={
+        "description": "Duration of the prescription in days, as the model certificate asks (Annex I, section D).",
+        "minimum": 1, "maximum": DAYS_MAX})
 
 
 class CheckRequest(DocumentSchema):

@@ -36,10 +36,10 @@ NUMBER = re.compile(r"-?[0-9]{1,12}(?:\.[0-9]{1,9})?")
 # "1,5" is one and a half; "1,500" is ambiguous, so it stays text and the validator asks again.
 DECIMAL_COMMA = re.compile(r"-?[0-9]{1,12},(?:[0-9]{1,2}|[0-9]{4,9})")
 WHOLE = re.compile(r"-?[0-9]{1,9}")
-ITEM_FIELDS = ("substance", "amount", "unit", "unit_doses", "form", "preparation_class")
+ITEM_FIELDS = ("substance", "amount", "unit", "unit_doses", "form", "preparation_class", "strength", "concentration", "prescription_days")
 ITEM_KEY = re.compile(r"items\.([0-9]{1,2})\.(" + "|".join(ITEM_FIELDS) + ")")
 # The request's field names that the form names differently.
-FORM_FIELDS = {"amount_mg": "amount"}
+FORM_FIELDS = {"amount_mg": "amount", "strength_mg": "strength", "concentration_percent": "concentration"}
 
 VERDICT_LABELS = {
     "prohibited": _l("Prohibited"),
@@ -75,11 +75,14 @@ ITEM_FIELD_LABELS = {
     "unit_doses": _l("number of unit doses"),
     "form": _l("dosage form"),
     "preparation_class": _l("Schedule III preparation"),
+    "strength": _l("strength per unit dose"),
+    "concentration": _l("concentration"),
+    "prescription_days": _l("duration of the prescription"),
 }
 # The sources a reason may cite besides the guidelines and the countries' versions (docs/check.md).
 SOURCES = {
     "1961 Convention, Schedule III": _l("1961 Convention, Schedule III"),
-    "1971 Convention, article 7": _l("1971 Convention, article 7"),
+    "1971 Convention, article 4(a)": _l("1971 Convention, article 4(a)"),
     rules.SCHENGEN_SOURCE: _l("Schengen Convention, article 75"),
 }
 VERSION_SOURCE = re.compile(r"([A-Z]{2}) (requirements|authorities|import-bans) version ([0-9]+)")
@@ -98,6 +101,9 @@ class Medicine:
     unit_doses: str = ""
     form: str = ""
     preparation_class: str = ""
+    strength: str = ""
+    concentration: str = ""
+    prescription_days: str = ""
 
     @property
     def blank(self) -> bool:
@@ -117,6 +123,12 @@ class Medicine:
             item["form"] = self.form
         if self.preparation_class:
             item["preparation_class"] = self.preparation_class
+        if self.strength:
+            item["strength_mg"] = _milligrams(self.strength, "mg")
+        if self.concentration:
+            item["concentration_percent"] = _milligrams(self.concentration.rstrip("% "), "mg")  # a plain number
+        if self.prescription_days:
+            item["prescription_days"] = _whole(self.prescription_days)
         return item
 
 

@@ -205,7 +205,8 @@ def test_an_odd_trip_the_schema_allows_is_still_answered():
                          destination="FR", departure="FR", transit=["FR"]))
 
     assert [(country["country"], country["role"]) for country in result["countries"]] == [("FR", "destination"), ("FR", "transit")]
-    assert [reason["code"] for reason in result["countries"][0]["items"][0]["reasons"]][:2] == ["amount-total", "no-notification"]
+    assert [reason["code"] for reason in result["countries"][0]["items"][0]["reasons"]][:3] == [
+        "preparation-strength-unknown", "amount-total", "no-notification"]
 
 
 def test_optional_fields_may_be_null_or_left_out():

@@ -15,6 +15,9 @@ FAMILY_PUBLISHED = [
 ]
 
 
+# The request fields the /check form names differently.
+FORM_NAMES = {"strength_mg": "strength", "concentration_percent": "concentration"}
+
 def check_url(body: dict, path: str = "/check", **extra) -> str:
     """The address of the page for a request body, as the form would send it."""
     pairs = [("destination", body["destination"])]
@@ -23,6 +26,7 @@ def check_url(body: dict, path: str = "/check", **extra) -> str:
     pairs += [("days", str(body["days"]))] if body.get("days") is not None else []
     for index, medicine in enumerate(body["items"]):
         pairs += [(f"items.{index}.substance", medicine["substance"]), (f"items.{index}.amount", str(medicine["amount_mg"]))]
-        pairs += [(f"items.{index}.{name}", str(medicine[name])) for name in ("unit_doses", "form", "preparation_class")
+        pairs += [(f"items.{index}.{FORM_NAMES.get(name, name)}", str(medicine[name]))
+                  for name in ("unit_doses", "form", "preparation_class", "strength_mg", "concentration_percent", "prescription_days")
                   if medicine.get(name) is not None]
     return f"{path}?{urlencode(pairs + list(extra.items()))}"
