@@ -40,7 +40,9 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "API_TITLE": "Registry of rules for travellers under treatment",
     "API_VERSION": "v1",
-    "OPENAPI_VERSION": "3.0.3",
+    # 3.1: its schemas are JSON Schema 2020-12, so the request bodies are described by the very
+    # schemas served in /schemas/ (registry/json_schemas.py).
+    "OPENAPI_VERSION": "3.1.0",
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
 }

@@ -111,13 +111,16 @@ class Flag(fields.Field):
 
 
 class WholeNumber(fields.Field):
-    """An integer in a range (JSON true/false and 30.0 are not integers)."""
+    """An integer in a range. JSON true/false are not integers; 30.0 is 30, as JSON and JSON Schema
+    count it (the schemas in schemas/ and the OpenAPI description say "integer"), and is read as 30."""
 
     def __init__(self, *, minimum: int, maximum: int, unit: str = "", **kwargs):
         super().__init__(**kwargs)
         self.minimum, self.maximum, self.unit = minimum, maximum, unit
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValidationError(f"Must be a whole number, not {_show(value)}.")
         if not self.minimum <= value <= self.maximum:

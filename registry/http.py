@@ -141,8 +141,15 @@ def _unique_keys(pairs: list) -> dict:
 
 
 def wants_json() -> bool:
-    """The API and machine-readable surfaces answer errors in JSON."""
-    return request.path.startswith(("/api/", "/exports/", "/schemas/", "/healthz")) and not request.path.endswith("/")
+    """The API and machine-readable surfaces answer errors in JSON (the exports page, /exports/, in HTML)."""
+    path = request.path
+    return path.startswith("/api/") or path == "/api" or (
+        path.startswith(("/exports/", "/schemas/", "/healthz")) and not path.endswith("/"))
+
+
+def wants_text() -> bool:
+    """Feed readers get a short plain-text error: they show it as it is, and an HTML page is not a feed."""
+    return request.path.startswith("/feeds/")
 
 
 def error_response(status: int, message: str, errors: dict | None = None, headers=None):
@@ -155,6 +162,9 @@ def error_response(status: int, message: str, errors: dict | None = None, header
             if omitted:
                 body["errors_omitted"] = omitted
         response = jsonify(body)
+    elif wants_text():
+        response = make_response(f"{status} {HTTPStatus(status).phrase}: {message}\n")
+        response.mimetype = "text/plain"
     else:
         response = make_response(_error_page(status, message))
     response.status_code = status

@@ -1,7 +1,7 @@
-"""The JSON API (/api/v1, with the traveller check and its OpenAPI description) and /healthz."""
+"""The JSON API (/api/v1, with the traveller check, its OpenAPI description and reference page) and /healthz."""
 from flask_smorest import Api
 
-from . import check, health, views  # noqa: F401 (importing check adds POST /api/v1/check to bp)
+from . import check, health, reference, views  # noqa: F401 (importing check adds POST /api/v1/check to bp)
 from .views import bp
 
 __all__ = ["bp", "register"]
@@ -19,9 +19,10 @@ openapi = RegistryApi()
 
 
 def register(app) -> None:
-    """Bind the API and its OpenAPI description, and /healthz."""
+    """Bind the API, its OpenAPI description and reference page, and /healthz."""
     openapi.init_app(app)
     with app.app_context():
         views.describe(openapi)
         openapi.register_blueprint(bp)
+    app.register_blueprint(reference.bp)
     app.register_blueprint(health.bp)

@@ -1,13 +1,16 @@
 """The JSON API, /api/v1 (docs/api.md, "JSON API"). Views are thin: they read HTTP, call a service, answer."""
 
-from flask import jsonify, make_response, request, url_for
+from apispec.ext.marshmallow.common import make_schema_key, resolve_schema_instance
+from flask import current_app, jsonify, make_response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge, TooManyRequests
 
-from .. import documents, history, publishing, reference
+from .. import history, json_schemas, publishing, reference
 from ..accounts import authenticate_token
+from ..check.trip import CheckRequest
+from ..config import VERSION
 from ..db import rfc3339
 from ..documents import SECTIONS
 from ..http import JSON_ONLY, DuplicateKey, UnreadableBody, absolute, json_body, upper_case_location
@@ -110,12 +113,17 @@ class GuidelineAmount(Schema):
     form = fields.String(allow_none=True)
     amount_mg = fields.Float()
     paragraph = fields.String()
+    source_spelling = fields.String(allow_none=True, metadata={
+        "description": "The substance's name as the guidelines' text spells it, where that differs from its INN."})
 
 
 class SubstanceResource(Schema):
     key = fields.String()
     inn = fields.String()
     names = fields.Dict(keys=fields.String(), values=fields.String())
+    other_names = fields.List(fields.String(), metadata={
+        "description": "Other names it is known by (codes, street and trade names of the INCB lists): "
+                       "the registry's pages find it by these too."})
     schedules = fields.List(fields.String())
     guideline_amounts = fields.List(fields.Nested(GuidelineAmount))
     banned_by = fields.List(fields.String())
@@ -147,10 +155,14 @@ DOCUMENT_BODY = {
         {"$ref": "#/components/schemas/ImportBans"},
     ]}}},
 }
+IF_MATCH = {"in": "header", "name": "If-Match", "schema": {"type": "string"},
+            "description": "ETag of the current version (later versions, withdrawal)."}
+# A publication needs one of the two (428 without either); a withdrawal always needs If-Match.
 WRITE_HEADERS = [
-    {"in": "header", "name": "If-Match", "schema": {"type": "string"}, "description": "ETag of the current version (later versions, withdrawal)."},
+    IF_MATCH,
     {"in": "header", "name": "If-None-Match", "schema": {"type": "string", "enum": ["*"]}, "description": "* for the first version."},
 ]
+WITHDRAW_HEADERS = [{**IF_MATCH, "required": True}]
 SECURITY = [{"bearerAuth": []}]
 
 
@@ -237,6 +249,37 @@ def _country_summary(state: history.CountryState) -> dict:
     }
 
 
+class ApiIndex(Schema):
+    name = fields.String()
+    version = fields.String(metadata={"description": "The registry software's version."})
+    links = fields.Dict(keys=fields.String(), values=fields.String(),
+                        metadata={"description": "Absolute URLs: the collections, the check, the OpenAPI description and its reference page."})
+    schemas = fields.Dict(keys=fields.String(), values=fields.String(),
+                          metadata={"description": "The JSON Schemas of the request bodies and the exports, by name."})
+
+
+@bp.route("/", strict_slashes=False)
+class IndexView(MethodView):
+    @bp.response(200, ApiIndex)
+    def get(self):
+        """Where everything in the API is: start here."""
+        return jsonify({
+            "name": current_app.config["API_TITLE"],
+            "version": VERSION,
+            "links": {
+                "countries": absolute(url_for("api.CountriesView")),
+                "substances": absolute(url_for("api.SubstancesView")),
+                "changes": absolute(url_for("api.ChangesView")),
+                "check": absolute(url_for("api.CheckView")),
+                "openapi": absolute(url_for("api-docs.openapi_json")),
+                "reference": absolute(url_for("api_reference.page")),
+                "exports": absolute("/exports/index.json"),
+                "feeds": absolute("/feeds/changes.atom"),
+            },
+            "schemas": {name: absolute(f"/schemas/{name}.schema.json") for name in json_schemas.SERVED},
+        })
+
+
 @bp.route("/countries")
 class CountriesView(MethodView):
     @bp.response(200, CountryList)
@@ -289,7 +332,7 @@ class SectionView(MethodView):
         response.headers["Location"] = url_for("api.VersionView", country=country, section=section, number=row.version)
         return response
 
-    @bp.doc(parameters=WRITE_HEADERS[:1], security=SECURITY)
+    @bp.doc(parameters=WITHDRAW_HEADERS, security=SECURITY)
     @bp.response(200, VersionResource, description="The withdrawal, a new version whose document is null.")
     @answers(401, 403, 404, 409, 412, 428, 429)
     def delete(self, country, section):
@@ -359,9 +402,11 @@ def substance_resource(substance: reference.Substance, banned_by: list[str]) -> 
         "key": substance.key,
         "inn": substance.inn,
         "names": dict(substance.names),
+        "other_names": list(substance.other_names),
         "schedules": list(substance.schedules),
         "guideline_amounts": [
-            {"annex": amount.annex, "form": amount.form, "amount_mg": amount.amount_mg, "paragraph": amount.paragraph}
+            {"annex": amount.annex, "form": amount.form, "amount_mg": amount.amount_mg, "paragraph": amount.paragraph,
+             "source_spelling": amount.source_spelling}
             for amount in reference.guideline_amounts(substance.key)
         ],
         "banned_by": banned_by,
@@ -393,21 +438,19 @@ class SubstanceView(MethodView):
 
 
 def describe(openapi) -> None:
-    """Describe the document schemas and the token scheme in the OpenAPI description."""
-    for field_class, openapi_type in (
-        (documents.Line, ("string", None)), (documents.Choice, ("string", None)), (documents.Flag, ("boolean", None)),
-        (documents.WholeNumber, ("integer", None)), (documents.Amount, ("number", None)), (documents.Day, ("string", "date")),
-        (documents.Language, ("string", None)), (documents.CountryCode, ("string", None)),
-        (documents.SubstanceKey, ("string", None)), (documents.ClassOrSubstance, ("string", None)),
-        (documents.Url, ("string", "uri")), (documents.Phone, ("string", None)), (documents.Email, ("string", "email")),
-        (documents.Text, ("object", None)),
-    ):
-        openapi.register_field(field_class, *openapi_type)
-    openapi.ma_plugin.converter.add_attribute_function(_choices_as_enum)
+    """Describe the request bodies (generated from the marshmallow schemas that validate them, as the
+    files in schemas/ are: registry/json_schemas.py) and the token scheme in the OpenAPI description."""
+    for name, component in json_schemas.openapi_components().items():
+        openapi.spec.components.schema(name, component=component)
+    # The check's body names the marshmallow schema; it is described by the generated component.
+    converter = openapi.ma_plugin.converter
+    converter.refs[make_schema_key(resolve_schema_instance(CheckRequest))] = json_schemas.COMPONENTS["check-request"]
+    converter.add_attribute_function(_null_in_enum)
     openapi.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for name, schema in (("Requirements", documents.Requirements), ("Authorities", documents.Authorities), ("ImportBans", documents.ImportBans)):
-        openapi.spec.components.schema(name, schema=schema)
 
 
-def _choices_as_enum(self, field, **kwargs):
-    return {"enum": list(field.choices)} if isinstance(field, documents.Choice) else {}
+def _null_in_enum(self, field, ret, **kwargs):
+    """An answer's field that may be null and lists its values lists null too (OpenAPI 3.1, JSON Schema)."""
+    if field.allow_none and "enum" in ret and None not in ret["enum"]:
+        return {"enum": [*ret["enum"], None]}
+    return {}

@@ -10,9 +10,10 @@ from lxml import etree
 
 from .. import history, reference
 from ..changes import SECTION_PHRASES
-from ..db import rfc3339
+from ..db import db, rfc3339
 from ..documents import SECTIONS
 from ..http import base_url
+from ..models import Setting
 
 ATOM = "http://www.w3.org/2005/Atom"
 XHTML = "http://www.w3.org/1999/xhtml"
@@ -22,16 +23,27 @@ REGISTRY = "Registry of rules for travellers under treatment"
 # Bump whenever the rendering changes: cached documents are then rendered anew
 # (archive documents included, so do it deliberately).
 FORMAT = "1"
+STARTED_AT = "started_at"  # the settings row of the registry's start (migration 0005)
 
 PAGE_SIZE = 50  # entries in an archive document; REGISTRY_FEED_PAGE_SIZE overrides it
 MEMORY_CACHE = 128  # subscription and archive documents a process keeps, of each; REGISTRY_FEED_MEMORY_CACHE overrides it
 CURRENT_MAX_AGE_S = 60  # 1 minute: a new publication reaches shared caches within a minute
 ARCHIVE_MAX_AGE_S = 365 * 24 * 3600  # 1 year: a full archive document never changes
-NO_ENTRY_YET = datetime(1970, 1, 1)  # `updated` of a feed that has no entry yet
 
 # Characters XML 1.0 forbids (§2.2): C0 controls but tab and line breaks, surrogates, U+FFFE, U+FFFF.
 NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
+
+
+def registry_start() -> datetime:
+    """`updated` (and Last-Modified) of a feed that has no entry yet: when the registry started.
+
+    Stored once, by migration 0005, in every database the registry made: a date that never
+    changes, unlike the time of serving, and a plausible one, unlike 1970 (RFC 4287 §3.3 asks
+    for the last significant change; feed validators flag the epoch).
+    """
+    stored = db.session.get(Setting, STARTED_AT)
+    return datetime.strptime(stored.value, "%Y-%m-%dT%H:%M:%SZ")
 
 
 def xml_text(value: str) -> str:
@@ -237,7 +249,7 @@ def render_subscription(feed: Feed, rendering: Rendering, head) -> bytes:
     links = {"self": feed.path}
     if archived:
         links["prev-archive"] = feed.archive_path(archived)
-    return render(feed, rendering, versions, updated=head.published_at if head else NO_ENTRY_YET, links=links, archive=False)
+    return render(feed, rendering, versions, updated=head.published_at if head else registry_start(), links=links, archive=False)
 
 
 def render_archive(feed: Feed, rendering: Rendering, page: int, versions: list) -> bytes:

@@ -10,8 +10,8 @@ from ..http import upper_case_location
 from . import archive as archive_store
 from .memory import Served
 from .rendering import (
-    ARCHIVE_MAX_AGE_S, CURRENT_MAX_AGE_S, NO_ENTRY_YET, Feed, archive_etag, changes_feed, country_feed, render_archive,
-    current_rendering, render_subscription, section_feed, subscription_etag, substance_feed,
+    ARCHIVE_MAX_AGE_S, CURRENT_MAX_AGE_S, Feed, archive_etag, changes_feed, country_feed, render_archive,
+    current_rendering, registry_start, render_subscription, section_feed, subscription_etag, substance_feed,
 )
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
@@ -60,7 +60,7 @@ def subscription(feed: Feed) -> Response:
     rendering = current_rendering()
     head = history.selection_head(feed.selection)
     etag = subscription_etag(rendering, feed, head.hash if head else None)
-    modified = head.published_at if head else NO_ENTRY_YET
+    modified = head.published_at if head else registry_start()
     not_modified = _not_modified(etag, modified, same_second=lambda: _shares_its_second(feed, head))
     memory = current_app.extensions["feeds"].current
     served = memory.get(etag)

@@ -183,7 +183,7 @@ def test_substances_name_the_countries_that_ban_them(client, authority):
     methylphenidate = client.get("/api/v1/substances/methylphenidate").json
     assert methylphenidate["schedules"] == ["1971-II"]
     assert methylphenidate["banned_by"] == ["FR"]
-    assert {"annex": "II", "form": None, "amount_mg": 2000, "paragraph": "¶26"} in methylphenidate["guideline_amounts"]
+    assert {"annex": "II", "form": None, "amount_mg": 2000, "paragraph": "¶26", "source_spelling": None} in methylphenidate["guideline_amounts"]
     listing = client.get("/api/v1/substances").json["substances"]
     assert any(item["key"] == "diazepam" for item in listing)
     assert client.get("/api/v1/substances/unobtainium").status_code == 404
@@ -226,3 +226,16 @@ def test_errors_are_json_and_carry_security_headers(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert client.get("/api/v1/nothing-here").json["code"] == 404
+
+
+def test_a_client_finds_a_substance_by_its_other_names_as_the_pages_do(client):
+    lsd = client.get("/api/v1/substances/lysergide").json
+    assert lsd["other_names"] == ["LSD", "LSD-25", "lysergic acid diethylamide"]
+
+    substances = client.get("/api/v1/substances").json["substances"]
+    by_other_name = [item["key"] for item in substances if any("ecstasy" in name.casefold() for name in item["other_names"])]
+    assert by_other_name == ["mdma"]
+    assert 'href="/substances/mdma"' in client.get("/search?q=ecstasy").text  # the page finds the same
+
+    diazepam = client.get("/api/v1/substances/diazepam").json
+    assert {amount["source_spelling"] for amount in diazepam["guideline_amounts"]} >= {"地西洋(Diazepam)"}

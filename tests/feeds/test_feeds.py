@@ -131,6 +131,19 @@ def test_a_country_with_nothing_published_has_a_valid_empty_feed(client):
     assert parsed.feed.title == "Japan: rules for travellers under treatment"
 
 
+def test_an_empty_registry_s_feeds_are_dated_from_its_start_not_1970(app, client):
+    with app.app_context():
+        started = atom.registry_start()
+    assert utcnow() - timedelta(days=1) < started <= utcnow()  # the test databases were made just now
+    for path in ("/feeds/changes.atom", "/feeds/countries/JP.atom", "/feeds/sections/import-bans.atom",
+                 "/feeds/substances/morphine.atom"):
+        first, again = client.get(path), client.get(path)
+        updated = etree.fromstring(first.data).findtext(f"{{{atom.ATOM}}}updated")
+        assert updated == started.strftime("%Y-%m-%dT%H:%M:%SZ") != "1970-01-01T00:00:00Z", path
+        assert first.last_modified.replace(tzinfo=None) == started
+        assert again.data == first.data  # the same date at every request
+
+
 def test_lower_case_countries_redirect_and_unknown_feeds_are_404(client):
     for path, target in (("/feeds/countries/fr.atom", "/feeds/countries/FR.atom"),
                          ("/feeds/countries/fr/archive/2.atom", "/feeds/countries/FR/archive/2.atom")):
@@ -140,7 +153,16 @@ def test_lower_case_countries_redirect_and_unknown_feeds_are_404(client):
     for path in ("/feeds/countries/XX.atom", "/feeds/countries/xx.atom", "/feeds/countries/XX/archive/1.atom",
                  "/feeds/sections/rules.atom", "/feeds/substances/aspirin.atom", "/feeds/substances/METHADONE.atom",
                  "/feeds/substances/aspirin/archive/1.atom", "/feeds/changes/archive/0.atom", "/feeds/nothing.atom"):
-        assert client.get(path).status_code == 404, path
+        answer = client.get(path)
+        assert answer.status_code == 404, path
+        assert answer.mimetype == "text/plain" and answer.text.startswith("404 Not Found: "), path  # not an HTML page
+
+
+def test_a_method_a_feed_does_not_answer_is_405_in_plain_text(client):
+    answer = client.post("/feeds/changes.atom")
+    assert answer.status_code == 405
+    assert "GET" in answer.headers["Allow"]
+    assert answer.mimetype == "text/plain"
 
 
 def test_the_country_api_resource_links_the_country_feed(client):
