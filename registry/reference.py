@@ -231,16 +231,30 @@ def _countries() -> Mapping[str, Country]:
         catalog = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["zh_CN"])
     except OSError:
         raise ReferenceDataError("pycountry ships no zh_CN catalogue for ISO 3166-1") from None
+    short_zh = _chinese_short_names()
     found: dict[str, Country] = {}
     for record in pycountry.countries:
-        # Users search for "Bolivia", not "Bolivia, Plurinational State of"; the Chinese catalogue
-        # translates the ISO short name reliably, its common names less so.
+        # Users search for "Bolivia", not "Bolivia, Plurinational State of"; the Chinese name is as short
+        # (data/country_names_zh.json where the catalogue's is a formal or a mistaken one).
         names = {"en": getattr(record, "common_name", None) or record.name}
-        chinese = catalog.gettext(record.name)
+        chinese = short_zh.get(record.alpha_2) or catalog.gettext(record.name)
         if chinese != record.name:
             names["zh"] = chinese
         found[record.alpha_2] = Country(record.alpha_2, MappingProxyType(names))
+    unknown = sorted(set(short_zh) - set(found))
+    _require(not unknown, "data/country_names_zh.json: names", f"{unknown} are not ISO 3166-1 alpha-2 codes")
     return MappingProxyType({code: found[code] for code in sorted(found)})
+
+
+def _chinese_short_names() -> Mapping[str, str]:
+    data = _read("country_names_zh.json")
+    where = "data/country_names_zh.json"
+    _only_fields(data, {"source", "style", "names"}, {"source", "style", "names"}, where)
+    _require(isinstance(data["names"], dict), f"{where}: names", "must be an object keyed by country code")
+    for code, name in data["names"].items():
+        _require(_text(name) and "(" not in name and ")" not in name, f"{where}: names.{code}",
+                 "must be a name, with full-width parentheses")
+    return data["names"]
 
 
 @lru_cache(maxsize=None)

@@ -39,7 +39,8 @@ def data_copy(tmp_path, monkeypatch):
     """A writable copy of data/ that the loaders read instead of the real one."""
     copy = tmp_path / "data"
     shutil.copytree(reference.DATA_DIR, copy)
-    loaders = (reference._substance_file, reference._amount_file, reference._schengen)
+    loaders = (reference._substance_file, reference._amount_file, reference._schengen, reference._schedule_iii_file,
+               reference._countries)
     for loader in loaders:
         loader.cache_clear()
     monkeypatch.setattr(reference, "DATA_DIR", copy)
@@ -196,6 +197,37 @@ def test_there_are_249_countries_with_english_and_chinese_names():
     assert all(place.names.get("zh") for place in countries.values())
 
 
+# The codes whose Chinese names are checked: the short name, as the English one (data/country_names_zh.json).
+CHINESE_SHORT_NAMES = {
+    "BO": "玻利维亚", "IR": "伊朗", "SY": "叙利亚", "LA": "老挝", "MD": "摩尔多瓦", "VE": "委内瑞拉", "KR": "韩国",
+    "KP": "朝鲜", "TZ": "坦桑尼亚", "RU": "俄罗斯", "FM": "密克罗尼西亚", "PS": "巴勒斯坦", "TW": "中国台湾",
+    "HK": "中国香港", "MO": "中国澳门", "VN": "越南", "CD": "刚果民主共和国", "CG": "刚果", "CF": "中非共和国",
+    "DO": "多米尼加共和国", "AE": "阿拉伯联合酋长国", "GB": "英国", "US": "美国", "CN": "中国", "FR": "法国",
+    # The catalogue's misspellings and old names, corrected to UNTERM's
+    "KH": "柬埔寨", "MT": "马耳他", "GT": "危地马拉", "KG": "吉尔吉斯斯坦", "BD": "孟加拉国", "SZ": "埃斯瓦蒂尼",
+    "PF": "法属波利尼西亚", "CC": "科科斯（基林）群岛", "FK": "福克兰群岛（马尔维纳斯）",
+}
+
+
+@pytest.mark.parametrize("code, name", CHINESE_SHORT_NAMES.items())
+def test_chinese_country_names_are_the_short_names_as_the_english_ones(code, name):
+    assert reference.country(code).name("zh") == name
+
+
+def test_no_chinese_country_name_is_a_formal_designation():
+    for code, place in reference.countries().items():
+        chinese = place.name("zh")
+        assert not chinese.endswith("共和国") or "Republic" in place.name("en"), (code, chinese)
+        assert not re.search(r"[()]|伊斯兰|民主主义|人民民主|玻利瓦尔|多民族|联邦$|省$", chinese), (code, chinese)
+        assert not re.search(r"\s", chinese), (code, chinese)
+
+
+def test_a_chinese_name_for_an_unknown_code_is_refused(data_copy):
+    rewrite(data_copy / "country_names_zh.json", lambda data: data["names"].update(XX="某国"))
+    with pytest.raises(reference.ReferenceDataError, match="XX"):
+        reference.countries()
+
+
 def test_country_codes_are_exact_and_upper_case():
     assert reference.country("cn") is None
     assert reference.country("XX") is None
@@ -273,3 +305,43 @@ def test_an_unknown_schedule_class_is_refused(data_copy):
     rewrite(data_copy / "substances.json", lambda data: data["substances"][0].update(schedules=["1988-I"]))
     with pytest.raises(reference.ReferenceDataError, match="1988-I"):
         reference.substances()
+
+
+# -- Schedule III of the 1961 Convention (data/schedule_1961_iii.json) ------------------------------------------
+
+
+@pytest.mark.parametrize("key, mg_per_unit, percent, paragraph", [
+    *[(key, 100, 2.5, "1(a)") for key in ("acetyldihydrocodeine", "codeine", "dihydrocodeine", "ethylmorphine", "nicocodine",
+                                         "nicodicodine", "norcodeine", "pholcodine")],
+    ("propiram", 100, None, "1(b)"),
+    ("dextropropoxyphene", 135, 2.5, "1(c)"),
+    ("cocaine", None, 0.1, "2"),
+    ("opium", None, 0.2, "2"),
+    ("morphine", None, 0.2, "2"),
+    ("diphenoxylate", 2.5, None, "3"),
+    ("difenoxin", 0.5, None, "5"),
+])
+def test_schedule_iii_exempts_the_preparations_it_names_up_to_its_limits(key, mg_per_unit, percent, paragraph):
+    entry = reference.exempt_preparation(key)
+
+    assert (entry.max_mg_per_unit, entry.max_percent, entry.paragraph) == (mg_per_unit, percent, paragraph)
+    assert {"1961-I", "1961-II"} & set(reference.substance(key).schedules)
+
+
+def test_schedule_iii_names_no_preparation_of_other_drugs():
+    assert [key for key in reference.substances() if reference.exempt_preparation(key)] == sorted([
+        "acetyldihydrocodeine", "codeine", "cocaine", "dextropropoxyphene", "difenoxin", "dihydrocodeine", "diphenoxylate",
+        "ethylmorphine", "morphine", "nicocodine", "nicodicodine", "norcodeine", "opium", "pholcodine", "propiram"])
+    assert reference.exempt_preparation("fentanyl") is None and reference.exempt_preparation("diazepam") is None
+
+
+def test_a_schedule_iii_entry_for_a_psychotropic_is_refused(data_copy):
+    rewrite(data_copy / "schedule_1961_iii.json", lambda data: data["preparations"][0]["substances"].append("diazepam"))
+    with pytest.raises(reference.ReferenceDataError, match="diazepam"):
+        reference.exempt_preparation("codeine")
+
+
+def test_a_schedule_iii_entry_without_a_limit_is_refused(data_copy):
+    rewrite(data_copy / "schedule_1961_iii.json", lambda data: data["preparations"][3].update(max_percent=None))
+    with pytest.raises(reference.ReferenceDataError, match="needs a limit"):
+        reference.exempt_preparation("cocaine")

@@ -20,7 +20,9 @@ from functools import lru_cache
 from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import format_decimal, gettext, lazy_gettext as _l
+from rapidfuzz import process
+from rapidfuzz.distance import JaroWinkler
 
 from .. import reference
 from ..check import certificate as model_certificate, reasons, rules, trip as trips
@@ -189,13 +191,14 @@ class TripForm:
             body["days"] = _whole(self.days)
         return body
 
-    def file(self, problems: dict[str, list[str]]) -> None:
-        """File the validator's problems under the form's fields: `items.0.amount_mg` of the request
-        is the amount of the first row that is not blank."""
+    def file(self, problems: dict[str, list[str]], body: dict) -> None:
+        """File the validator's problems, in words, under the form's fields: `items.0.amount_mg` of the
+        request `body` is the amount of the first row that is not blank."""
         items = [index for index, item in enumerate(self.items) if not item.blank]
         transit = [index for index, code in enumerate(self.transit) if code]
         for path, messages in problems.items():
-            self.errors.setdefault(_form_path(path, items, transit), []).extend(messages)
+            self.errors.setdefault(_form_path(path, items, transit), []).extend(
+                problem_in_words(path, message, body) for message in messages)
 
     def query(self) -> list[tuple[str, str]]:
         """The form as query arguments: what a link to this very trip carries."""
@@ -237,20 +240,91 @@ def _form_path(path: str, items: list[int], transit: list[int]) -> str:
     return ".".join(parts)
 
 
+# The validator's messages (registry/documents.py, registry/check/trip.py) as a person is told them on /check.
+PROBLEM_WORDS = [
+    (re.compile(r"This field is required\.|This field may not be null\."), _l("Fill this in.")),
+    (re.compile(r"Must be a number of milligrams, not .*"), _l("Type a number, such as 200 or 1.5.")),
+    (re.compile(r"Must be at least (?P<low>[0-9.]+) and at most (?P<high>[0-9.]+) mg; got .*"),
+     _l("Type an amount of at least %(low)s mg and at most %(high)s mg.")),
+    (re.compile(r"Must be a whole number, not .*"), _l("Type a whole number, such as 30.")),
+    (re.compile(r"Must be between (?P<low>[0-9]+) and (?P<high>[0-9]+)(?: days)?; got .*"),
+     _l("Type a whole number from %(low)s to %(high)s.")),
+    (re.compile(r"Must be a percentage above 0 and at most 100\."), _l("Type a percentage above 0 and at most 100, such as 2.5.")),
+    (re.compile(r".* is not a dosage form; .*"), _l("Choose a dosage form from the list.")),
+    (re.compile(r".* is not a preparation class; .*"), _l("Tick the box or leave it empty.")),
+    (re.compile(r"Country codes are upper case: .*|.* is not an ISO 3166-1 alpha-2 country code .*"),
+     _l("Choose a country from the list.")),
+    (re.compile(r"Must have at least 1 item\."), _l("Enter at least one medicine.")),
+    (re.compile(r"Has [0-9]+ items; at most (?P<high>[0-9]+) are allowed\."), _l("Enter at most %(high)s.")),
+    (re.compile(r".* is listed twice\."), _l("This country is already in the list.")),
+]
+SUGGESTIONS_MAX = 3
+SUGGESTION_SIMILARITY = 0.88  # Jaro-Winkler, 0 to 1: "morfine" is morphine, "ritalin" is nothing
+
+
+def _folded(name: str) -> str:
+    """A name as compared: case and runs of spaces do not matter."""
+    return " ".join(name.casefold().split())
+
+
 @lru_cache(maxsize=None)
 def _names() -> dict[str, frozenset[str]]:
     """Every name a substance is known by, case-folded, with the keys it names."""
     found: dict[str, set[str]] = {}
     for key, item in reference.substances().items():
         for name in (key, item.inn, *item.other_names, *item.names.values()):
-            found.setdefault(name.casefold(), set()).add(key)
+            found.setdefault(_folded(name), set()).add(key)
     return {name: frozenset(keys) for name, keys in found.items()}
 
 
 def substance_key(text: str) -> str:
-    """The key of the substance typed as its key, its INN or its name in any language; else the text as typed."""
-    keys = _names().get(text.casefold(), frozenset())
+    """The key of the substance typed as its key, its INN or its name in any language, in any case; else the text."""
+    keys = _names().get(_folded(text), frozenset())
     return next(iter(keys)) if len(keys) == 1 else text
+
+
+def close_substances(text: str) -> list[str]:
+    """The keys of the substances whose names are closest to a mistyped one, best first (at most three)."""
+    # Jaro-Winkler weighs a shared beginning: "fentanil" is fentanyl before it is sufentanil.
+    matches = process.extract(_folded(text), list(_names()), scorer=JaroWinkler.normalized_similarity,
+                              limit=SUGGESTIONS_MAX * 2, score_cutoff=SUGGESTION_SIMILARITY)
+    keys: list[str] = []
+    for name, _score, _index in matches:
+        keys += [key for key in sorted(_names()[name]) if key not in keys]
+    return keys[:SUGGESTIONS_MAX]
+
+
+def problem_in_words(path: str, message: str, body: dict) -> str:
+    """A problem of the validator as a sentence about the field a person sees, in the page's language.
+
+    The API answers with field paths and its own wording (registry/check/trip.py); a person gets the field's
+    label from `field_label` and this sentence. A message no pattern knows is shown as the validator said it.
+    """
+    if path.endswith(".substance") and message not in trips.MESSAGES.values():
+        typed = _value(body, path)
+        names = [reference.substance(key).name(language()) for key in close_substances(str(typed))]
+        if not names:
+            return gettext("‘%(typed)s’ is not a substance we know.", typed=typed)
+        return gettext("‘%(typed)s’ is not a substance we know. Did you mean %(names)s?", typed=typed, names=_either(names))
+    for pattern, words in PROBLEM_WORDS:
+        matched = pattern.fullmatch(message)
+        if matched:
+            numbers = {name: format_decimal(Decimal(value)) for name, value in matched.groupdict().items()}
+            return str(words) % numbers if numbers else str(words)
+    return message
+
+
+def _value(body: dict, path: str):
+    value = body
+    for part in path.split("."):
+        value = value[int(part)] if isinstance(value, list) else value.get(part)
+    return value
+
+
+def _either(names: list[str]) -> str:
+    if len(names) == 1:
+        return names[0]
+    return gettext("%(names)s or %(last)s", names=gettext(", ").join(names[:-1]), last=names[-1])
 
 
 def field_label(path: str) -> str:
@@ -334,7 +408,7 @@ def check_page():
     try:
         trip = trips.read_trip(form.body())
     except trips.InvalidTrip as refusal:
-        form.file(refusal.errors)
+        form.file(refusal.errors, form.body())
         return _render(form, 422)
     result = rules.check(trip, current_documents(trip.countries))
     return _render(

@@ -134,3 +134,11 @@ def test_a_patient_on_methadone_cannot_bring_it_into_a_country_that_allows_no_tr
     assert emirates["items"][0]["reasons"][0]["code"] == "travellers-not-allowed"
     assert emirates["customs"]["declare_on_entry"] is True
     assert emirates["continuity"]["extension_possible"] is True
+
+
+def test_the_api_keeps_field_paths_and_its_own_wording_where_the_page_speaks_to_people(client):
+    answer = ask(client, trip(item("Ritalin", 100)))
+
+    assert answer.status_code == 422
+    assert answer.json["errors"] == {"items.0.substance": [
+        "'Ritalin' is not a known substance key; keys are lower-case INNs joined by '-', as listed at /api/v1/substances."]}

@@ -191,6 +191,25 @@ def test_the_form_decides_fentanyls_annex_amount_in_the_text():
     assert "more than the guidelines' Annex II amount of 100 mg for transdermal patches" in patches[2]["text"]
     assert "more than the guidelines' Annex II amount of 20 mg for forms other than transdermal patches" in tablets[2]["text"]
 
+@pytest.mark.parametrize("medicine, words", [
+    (item("codeine", 6500, preparation_class="1961-III", strength_mg=650),
+     "This preparation of Codeine is stronger than Schedule III of the 1961 Convention allows "
+     "(100 mg per dosage unit or 2.5 % in undivided preparations): it is not exempted"),
+    (item("codeine", 600, preparation_class="1961-III"),
+     "Schedule III of the 1961 Convention exempts preparations of Codeine only up to 100 mg per dosage unit or 2.5 % "
+     "in undivided preparations; without that strength the preparation is not exempted"),
+    (item("fentanyl", 500, preparation_class="1961-III", strength_mg=1),
+     "Fentanyl is not a narcotic drug whose preparations Schedule III of the 1961 Convention can exempt"),
+    (item("codeine", 600, preparation_class="1961-III", strength_mg=30),
+     "A preparation of Codeine within the limits of Schedule III of the 1961 Convention (100 mg per dosage unit or 2.5 % "
+     "in undivided preparations) may be carried without documents."),
+])
+def test_a_schedule_iii_claim_is_answered_with_why_it_is_or_is_not_exempted(medicine, words):
+    texts = [reason["text"] for reason in decide(trip(medicine))["countries"][0]["items"][0]["reasons"]]
+
+    assert any(words in text for text in texts), texts
+
+
 @pytest.mark.parametrize("body, path, words, _", BAD_REQUESTS, ids=[f"{path or 'body'}-{words}" for _, path, words, _ in BAD_REQUESTS])
 def test_a_bad_request_names_the_field_and_says_what_is_allowed(body, path, words, _):
     with pytest.raises(trips.InvalidTrip) as refused:

@@ -54,7 +54,8 @@ def test_a_family_checks_a_trip_with_two_medicines_through_a_transit_country_and
     assert result.get_attribute("data-documents").split() == api["documents"] == ["prescription", "schengen-certificate"]
     assert [section.get_attribute("data-country") for section in page.locator("section[data-country]").all()] == ["FR", "CH"]
     switzerland = page.locator("#country-CH")
-    assert switzerland.locator("article[data-substance=fentanyl]").get_attribute("data-documents") == "schengen-certificate"
+    # 10 patches are one retail package (¶30), but the Schengen certificate is issued on the basis of a prescription (¶19)
+    assert switzerland.locator("article[data-substance=fentanyl]").get_attribute("data-documents") == "prescription schengen-certificate"
     assert "more than the guidelines' Annex II amount of 100 mg for transdermal patches" in switzerland.inner_text()
     assert page.get_by_role("link", name="France, Documentary requirements, version 1").first.is_visible()
     screenshot(page, "check-result")
@@ -70,7 +71,7 @@ def test_a_family_checks_a_trip_with_two_medicines_through_a_transit_country_and
     section_d = {name: patches.locator(f"[data-field={name}] dd").inner_text()
                  for name in ("d_trade_name", "d_form", "d_units", "d_inn", "d_concentration", "d_total", "d_days")}
     assert section_d == {"d_trade_name": "", "d_form": "transdermal patches", "d_units": "10", "d_inn": "fentanyl",
-                         "d_concentration": "", "d_total": "168 mg", "d_days": "14"}
+                         "d_concentration": "", "d_total": "168 mg", "d_days": ""}  # the prescription's duration, not the stay's
     assert patches.locator("[data-field=e_title] dd").inner_text() == "Office 1 of DE"
     assert patches.locator("[data-field=c_name] dd").inner_text() == ""
     screenshot(page, "check-certificate")
@@ -115,3 +116,20 @@ def test_the_result_and_the_certificate_read_well_on_a_phone_in_chinese(browser,
     assert no_overflow(phone)
     screenshot(phone, "check-certificate-phone-zh")
     context.close()
+
+
+def test_a_mistyped_substance_is_told_in_chinese_with_the_closest_names_and_a_capitalised_one_is_checked(page, registry):
+    page.goto(registry + "/check?lang=zh")
+    page.locator("#f-destination").select_option("FR")
+    page.locator("#f-items-0-substance").fill("Morfine")
+    page.locator("#f-items-0-amount").fill("10")
+    page.locator("#f-items-0-amount").press("Enter")
+
+    summary = page.locator("#error-summary")
+    assert summary.is_visible()
+    assert summary.inner_text().splitlines()[-1] == "药品 1：物质 — 本登记册中没有名为“Morfine”的物质。您是否指吗啡？"
+    assert "items." not in summary.inner_text() and "substance key" not in summary.inner_text()
+
+    page.locator("#f-items-0-substance").fill("MORPHINE")
+    page.locator("#f-items-0-amount").press("Enter")
+    assert page.locator("#result article[data-substance=morphine]").count() == 1

@@ -172,6 +172,52 @@ def test_a_substance_may_be_typed_as_its_key_its_inn_or_its_chinese_name(client,
     assert shown(page)["countries"][0]["items"][0]["substance"] == "methylphenidate"
 
 
+def test_every_substance_is_accepted_as_the_pages_print_it_in_any_case():
+    for key, substance in reference.substances().items():
+        for printed in (substance.name("en"), substance.name("zh")):
+            for typed in (printed, printed.upper(), printed.lower(), f" {printed} "):
+                assert check_page.substance_key(typed.strip()) == key, typed
+
+
+def test_a_substance_typed_in_capitals_is_checked(client):
+    page = client.get("/check", query_string={"destination": "NZ", "items.0.substance": "METHYLPHENIDATE", "items.0.amount": "1800"})
+
+    assert page.status_code == 200
+    assert shown(page)["countries"][0]["items"][0]["substance"] == "methylphenidate"
+
+
+@pytest.mark.parametrize("lang, summary, sentence", [
+    ("en", "Medicine 1: substance", "‘Morfine’ is not a substance we know. Did you mean Morphine?"),
+    ("zh", "药品 1：物质", "本登记册中没有名为“Morfine”的物质。您是否指吗啡？"),
+])
+def test_a_mistyped_substance_is_told_in_words_with_the_closest_names(client, lang, summary, sentence):
+    page = client.get("/check", query_string={"destination": "FR", "items.0.substance": "Morfine", "items.0.amount": "10", "lang": lang})
+    root = html(page)
+
+    assert page.status_code == 422
+    assert problems_of(root, field(root, "items.0.substance")) == [f"{'问题：' if lang == 'zh' else 'Problem:'} {sentence}"]
+    assert root.get_element_by_id("error-summary").xpath(".//li")[0].text_content() == f"{summary} — {sentence}"
+
+
+def test_errors_on_the_page_name_no_field_path_and_no_api_wording(client):
+    typed = {"destination": "XX", "days": "0", "items.0.substance": "Ritalin", "items.0.amount": "100 mg",
+             "items.0.unit_doses": "2.5", "items.0.form": "patch", "items.0.concentration": "300", "transit": ["DE", "DE"]}
+    root = html(client.get("/check", query_string=typed))
+
+    summary = root.get_element_by_id("error-summary").text_content()
+    assert summary.count("—") == 8
+    assert "‘Ritalin’ is not a substance we know." in summary and "Did you mean" not in summary  # nothing close to a brand
+    for developer_words in ("items.", "transit.", "substance key", "/api/", "ISO 3166", "got ", "allowed:", "Must "):
+        assert developer_words not in summary, developer_words
+
+
+def test_close_substances_are_found_by_their_names_in_any_language():
+    assert check_page.close_substances("fentanil")[0] == "fentanyl"
+    assert check_page.close_substances("Methylphenidat")[0] == "methylphenidate"
+    assert check_page.close_substances("哌甲") == ["methylphenidate"]
+    assert check_page.close_substances("Ritalin") == []
+
+
 def test_the_form_offers_every_substance_and_country_named_in_the_pages_language(client):
     root = html(client.get("/check?lang=zh"))
 
@@ -186,17 +232,17 @@ def test_the_form_offers_every_substance_and_country_named_in_the_pages_language
 
 
 @pytest.mark.parametrize("typed, path, message", [
-    ({"items.0.substance": "morphine", "items.0.amount": "-1"}, "items.0.amount", "at least 0.001"),
-    ({"items.0.substance": "morphine", "items.0.amount": "100 mg"}, "items.0.amount", "number of milligrams"),
-    ({"items.0.substance": "morphine", "items.0.amount": "20000", "items.0.unit": "g"}, "items.0.amount", "at most 10000000"),
-    ({"items.0.substance": "morphine"}, "items.0.amount", "required"),
-    ({"items.0.substance": "unobtainium", "items.0.amount": "1"}, "items.0.substance", "not a known substance"),
-    ({"items.0.substance": "morphine", "items.0.amount": "1", "items.0.unit_doses": "2.5"}, "items.0.unit_doses", "whole number"),
-    ({"items.0.substance": "morphine", "items.0.amount": "1", "items.0.form": "patch"}, "items.0.form", "not a dosage form"),
-    ({"items.0.substance": "morphine", "items.0.amount": "1", "days": "0"}, "days", "between 1 and 3650"),
-    ({"items.0.substance": "morphine", "items.0.amount": "1", "destination": ""}, "destination", "required"),
-    ({"items.0.substance": "morphine", "items.0.amount": "1", "destination": "XX"}, "destination", "ISO 3166-1"),
-    ({"items.0.substance": "morphine", "items.0.amount": "1", "transit": ["DE", "DE"]}, "transit.1", "listed twice"),
+    ({"items.0.substance": "morphine", "items.0.amount": "-1"}, "items.0.amount", "at least 0.001 mg"),
+    ({"items.0.substance": "morphine", "items.0.amount": "100 mg"}, "items.0.amount", "Type a number, such as 200 or 1.5."),
+    ({"items.0.substance": "morphine", "items.0.amount": "20000", "items.0.unit": "g"}, "items.0.amount", "at most 10,000,000 mg"),
+    ({"items.0.substance": "morphine"}, "items.0.amount", "Fill this in."),
+    ({"items.0.substance": "unobtainium", "items.0.amount": "1"}, "items.0.substance", "‘unobtainium’ is not a substance we know."),
+    ({"items.0.substance": "morphine", "items.0.amount": "1", "items.0.unit_doses": "2.5"}, "items.0.unit_doses", "Type a whole number, such as 30."),
+    ({"items.0.substance": "morphine", "items.0.amount": "1", "items.0.form": "patch"}, "items.0.form", "Choose a dosage form from the list."),
+    ({"items.0.substance": "morphine", "items.0.amount": "1", "days": "0"}, "days", "Type a whole number from 1 to 3,650."),
+    ({"items.0.substance": "morphine", "items.0.amount": "1", "destination": ""}, "destination", "Fill this in."),
+    ({"items.0.substance": "morphine", "items.0.amount": "1", "destination": "XX"}, "destination", "Choose a country from the list."),
+    ({"items.0.substance": "morphine", "items.0.amount": "1", "transit": ["DE", "DE"]}, "transit.1", "This country is already in the list."),
     ({"items.1.substance": "morphine", "items.1.amount": "0"}, "items.1.amount", "at least 0.001"),  # after a blank row
 ])
 def test_a_problem_is_shown_next_to_its_field_and_nothing_typed_is_lost(client, typed, path, message):
@@ -218,7 +264,7 @@ def test_a_trip_whose_medicine_rows_are_all_blank_is_refused_at_the_list_of_medi
     root = html(client.get("/check", query_string={"destination": "FR", "items.0.substance": "", "items.1.amount": ""}))
 
     medicines = root.get_element_by_id("f-items")
-    assert "at least 1" in medicines.xpath('./p[@class="field-error"]')[0].text_content()
+    assert "Enter at least one medicine." in medicines.xpath('./p[@class="field-error"]')[0].text_content()
     assert len(medicines.xpath('.//fieldset[contains(@class, "medicine")]')) == 2
 
 
@@ -341,11 +387,26 @@ def test_the_certificate_is_prefilled_with_the_medicine_in_four_languages(client
     assert len(certificates) == 2  # each medicine needs the (Schengen) certificate in France
     patches = certificate_fields(certificates[1])
     assert label in certificates[1].text_content()
-    assert patches["d_form"] == form and patches["d_units"] == "10" and patches["d_total"] == total and patches["d_days"] == "14"
+    assert patches["d_form"] == form and patches["d_units"] == "10" and patches["d_total"] == total
     assert patches["d_inn"].startswith("fentanyl")
     assert patches["c_destination"] == destination
     assert patches["e_title"] == "Office 1 of DE" and patches["e_phone"] == "+33 1 55 87 30 00"
     assert patches["d_trade_name"] == patches["d_concentration"] == patches["d_instructions"] == ""
+
+
+def test_the_prescriptions_duration_is_left_to_the_physician_unless_the_traveller_gave_it(client, family):
+    given = {**FAMILY_TRIP, "items": [FAMILY_TRIP["items"][0], {**FAMILY_TRIP["items"][1], "prescription_days": 28}]}
+
+    unknown = root_certificates(client, FAMILY_TRIP)
+    known = root_certificates(client, given)
+
+    assert FAMILY_TRIP["days"] == 14  # the stay is not the prescription's duration
+    assert [certificate_fields(article)["d_days"] for article in unknown] == ["", ""]
+    assert [certificate_fields(article)["d_days"] for article in known] == ["", "28"]
+
+
+def root_certificates(client, body):
+    return html(client.get(check_url(body, "/check/certificate", cert_lang="en"))).xpath('//article[@class="certificate"]')
 
 
 def test_the_certificate_asks_for_no_patient_data_and_leaves_physician_and_patient_blank(client, family):
