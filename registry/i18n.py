@@ -22,6 +22,8 @@ from babel.messages.pofile import read_po
 from flask import request
 from flask_babel import Babel, Domain, format_date, format_datetime, format_decimal, get_locale, lazy_gettext as _l
 from markupsafe import Markup
+from pyuca import Collator
+from rapidfuzz import fuzz, process, utils
 from werkzeug.utils import cached_property
 
 from . import reference
@@ -177,6 +179,40 @@ def substance_name(key: str) -> str:
     return found.name(language()) if found else key
 
 
+@lru_cache(maxsize=1)
+def _substance_names() -> dict[str, str]:
+    """Every name a substance is known by (key, INN, other names, names in every language), case-folded, to its key."""
+    found: dict[str, str] = {}
+    for key, item in reference.substances().items():
+        for name in (key, item.inn, *item.other_names, *item.names.values()):
+            found.setdefault(" ".join(name.split()).casefold(), key)
+    return found
+
+
+def substance_key(text: str) -> str | None:
+    """The key of the substance a person typed, by any of its names in any case ("Methylphenidate", "哌甲酯"), or None."""
+    if not isinstance(text, str):
+        return None
+    return _substance_names().get(" ".join(text.split()).casefold())
+
+
+def close_substances(text: str, limit: int = 3) -> list[str]:
+    """The keys of the substances whose names are closest to what was typed (a misspelling), best first."""
+    found: list[str] = []
+    # With a mapping as choices, rapidfuzz answers (the mapped value, score, the name matched).
+    for key, _score, _name in process.extract(" ".join(text.split()).casefold(), _substance_names(),
+                                              scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=75, limit=limit * 4):
+        if key not in found:
+            found.append(key)
+    return found[:limit]
+
+
+def schedule_class_key(text: str) -> str | None:
+    """A schedule class typed in any case ("1961-i" → "1961-I"), or None."""
+    wanted = text.strip().upper() if isinstance(text, str) else ""
+    return next((item for item in reference.SCHEDULE_CLASSES if item.upper() == wanted), None)
+
+
 def applies_to_name(item: str) -> str:
     """A rule's `applies_to` entry: a schedule class or a substance, in words."""
     return str(SCHEDULE_CLASS_LABELS[item]) if item in SCHEDULE_CLASS_LABELS else substance_name(item)
@@ -201,11 +237,30 @@ def pick(text: dict | None) -> tuple[str, str] | None:
     return None
 
 
+# One way to write a date per language, everywhere: pages, console preview, check page.
+DATE_PATTERNS = {"en": "d MMMM y", "zh": "y年M月d日"}  # 5 March 2026; 2026年3月5日
+
+
 def day(value: str | date | None) -> str:
-    """A YYYY-MM-DD date, written the way the page's language writes dates."""
+    """A YYYY-MM-DD date, written the one way the page's language writes dates ("5 March 2026", "2026年3月5日")."""
     if not value:
         return ""
-    return format_date(date.fromisoformat(value) if isinstance(value, str) else value, "long")
+    return format_date(date.fromisoformat(value) if isinstance(value, str) else value, DATE_PATTERNS.get(language(), "d MMMM y"))
+
+
+@lru_cache(maxsize=1)
+def _collator() -> Collator:
+    return Collator()  # the Unicode Collation Algorithm's default table (DUCET), as pyuca ships it
+
+
+def sort_key(text: str) -> tuple:
+    """The key to sort names people read by: the Unicode Collation Algorithm, so "Côte d'Ivoire" comes before "Czechia"."""
+    return _collator().sort_key(str(text))
+
+
+def by_country_name(codes) -> list[str]:
+    """Country codes, sorted by the country's name in the page's language."""
+    return sorted(codes, key=lambda code: sort_key(country_name(code)))
 
 
 def moment(value: datetime) -> str:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from werkzeug.datastructures import MultiDict
 
 from ..documents import AUTHORITY_ROLES, DOCUMENT_KINDS
+from ..i18n import schedule_class_key, substance_key
+from . import wording
 
 KEYS = "_keys"
 INTEGER = re.compile(r"^[+-]?[0-9]+$")
@@ -140,6 +142,27 @@ class ValuesField(FormField):
         yield name
         for index in range(len(draft)):
             yield f"{name}.{index}"
+
+
+def _substance(text: str) -> str:
+    """A substance (or schedule class) as typed, by any known name in any case, as its key; anything else as typed."""
+    return substance_key(text) or schedule_class_key(text) or text
+
+
+class SubstanceField(LineField):
+    """One substance, typed by any of its names in any case ("Methylphenidate"), stored as its key."""
+
+    def to_document(self, draft):
+        present, value = super().to_document(draft)
+        return present, _substance(value) if present else value
+
+
+class SubstancesField(ValuesField):
+    """Substances or schedule classes, one input each, typed by any known name in any case, stored as keys."""
+
+    def to_document(self, draft):
+        present, values = super().to_document(draft)
+        return present, [_substance(value) for value in values]
 
 
 class TextField(FormField):
@@ -270,7 +293,7 @@ def _indices(form: MultiDict, name: str) -> list[int]:
 # -- the three sections ---------------------------------------------------------------------
 
 RULE = ObjectField({
-    "applies_to": ValuesField(),
+    "applies_to": SubstancesField(),
     "documents": ChecksField(DOCUMENT_KINDS),
     "threshold": LineField(),
     "threshold_mg": NumberField(),
@@ -284,7 +307,7 @@ SPECS = {
         "effective_from": LineField(),
         "travellers_allowed": LineField(),
         "max_supply_days": WholeNumberField(),
-        "supply_exceptions": RowsField(ObjectField({"substances": ValuesField(), "max_supply_days": WholeNumberField(), "reason": TextField()}, always=("substances",))),
+        "supply_exceptions": RowsField(ObjectField({"substances": SubstancesField(), "max_supply_days": WholeNumberField(), "reason": TextField()}, always=("substances",))),
         "retail_package_exemption": YesNoField(),
         "rules": RowsField(RULE),
         "document_languages": CodesField(),
@@ -314,7 +337,7 @@ SPECS = {
     "import-bans": ObjectField({
         "effective_from": LineField(),
         "bans": RowsField(ObjectField({
-            "substance": LineField(),
+            "substance": SubstanceField(),
             "since": LineField(),
             "region": LineField(),
             "special_licence": YesNoField(),
@@ -400,7 +423,7 @@ def attach_errors(draft: Draft, problems: dict[str, list[str]]) -> None:
     """File each problem under the nearest field the editor shows (``rules.0.notes.de`` → ``rules.0.notes``)."""
     shown = set(SPECS[draft.section].paths(draft.values, ""))
     draft.errors = {}
-    for path, messages in problems.items():
+    for path, messages in wording.in_words(draft.document(), problems).items():
         anchor = path
         while anchor and anchor not in shown:
             anchor = anchor.rpartition(".")[0]

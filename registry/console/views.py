@@ -23,10 +23,10 @@ from .. import accounts, changes, history, publishing, reference
 from ..db import utcnow
 from ..documents import BANNABLE_CLASSES, validate_document
 from ..http import UnreadableBody, error_response, parse_json
-from ..i18n import country_name
+from ..i18n import by_country_name, country_name
 from ..models import Account
 from ..publishing import Actor, Precondition
-from . import forms, sign_in
+from . import forms, sign_in, wording
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -153,8 +153,8 @@ def home():
     if not account.secretariat:
         return redirect(url_for("console.country", country=account.country))
     notified = [state.country.code for state in history.country_states() if state.notified]
-    return render_template("console/home.html", account=account, notified=sorted(notified, key=country_name),
-                           choices=sorted(reference.countries(), key=country_name))
+    return render_template("console/home.html", account=account, notified=by_country_name(notified),
+                           choices=by_country_name(reference.countries()))
 
 
 @bp.get("/<country>/")
@@ -176,6 +176,7 @@ def _editor(country: str, section: str, draft: forms.Draft, etag: str, *, status
         etag=etag,
         current=current,
         checks_order=lambda path, ticked: forms.checks_order(section, path, ticked),
+        field_label=wording.field_label,
         substances=reference.substances(),
         classes=reference.SCHEDULE_CLASSES,
         country_codes=list(reference.countries()),

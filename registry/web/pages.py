@@ -14,7 +14,7 @@ from werkzeug.exceptions import NotFound
 from .. import history, reference
 from ..documents import BANNABLE_CLASSES, SECTIONS
 from ..http import upper_case_location
-from ..i18n import country_name, language, substance_name
+from ..i18n import by_country_name, country_name, language, sort_key, substance_name
 from ..models import Version
 from . import map as world_map
 
@@ -62,9 +62,10 @@ class SubstanceRule:
 
 
 def rules_for_substance(substance: reference.Substance) -> list[SubstanceRule]:
-    """Every current rule that names the substance or one of its schedule classes, by country."""
+    """Every current rule that names the substance or one of its schedule classes, by country name in the page's language."""
     found = []
-    for (country, _section), row in sorted(history.current_versions(section="requirements").items()):
+    current = history.current_versions(section="requirements")
+    for (country, _section), row in sorted(current.items(), key=lambda item: sort_key(country_name(item[0][0]))):
         if row.withdrawn:
             continue
         for rule in history.document(row)["rules"]:
@@ -90,7 +91,13 @@ def ban_rows(*, substance: str | None = None, country: str | None = None) -> lis
         for ban in history.document(row)["bans"]:
             if substance is None or ban["substance"] == substance:
                 rows.append(BanRow(code, row, ban))
-    return sorted(rows, key=lambda item: (substance_name(item.ban["substance"]).casefold(), country_name(item.country)))
+    return sorted(rows, key=lambda item: (sort_key(substance_name(item.ban["substance"])), sort_key(country_name(item.country))))
+
+
+def published_count() -> int:
+    """How many versions the registry has published, amendments and withdrawals included (seq numbers every one)."""
+    newest = history.head()
+    return newest.seq if newest is not None else 0
 
 
 def latest(count: int = LATEST) -> list[Version]:
@@ -115,7 +122,7 @@ def _upper_case(code: str):
 
 
 def _by_name(codes) -> list[str]:
-    return sorted(codes, key=lambda code: country_name(code).casefold())
+    return by_country_name(codes)
 
 
 @bp.get("/")
@@ -130,6 +137,7 @@ def overview():
         notified_count=len(notified),
         permit_count=sum(1 for category in categories.values() if category == PERMIT),
         ban_count=len({row.country for row in ban_rows()}),
+        version_count=published_count(),
         latest=latest(),
         feeds=[feed(_("Every publication"), "/feeds/changes.atom")],
     )
@@ -201,10 +209,18 @@ def import_bans():
         rows=ban_rows(substance=substance, country=country),
         substance=substance,
         country=country,
-        substance_choices=sorted({row.ban["substance"] for row in everything}, key=lambda key: substance_name(key).casefold()),
+        substance_choices=sorted({row.ban["substance"] for row in everything}, key=lambda key: sort_key(substance_name(key))),
         country_choices=_by_name({row.country for row in everything}),
         feeds=[feed(_("Every change to import bans"), "/feeds/sections/import-bans.atom")],
     )
+
+
+@bp.get("/authorities")
+def authorities():
+    """Every country's issuing authorities in force, by country name in the page's language."""
+    current = {country: row for (country, _section), row in history.current_versions(section="authorities").items() if not row.withdrawn}
+    listed = [(code, history.document(current[code])) for code in by_country_name(current)]
+    return render_template("authorities.html", listed=listed)
 
 
 @bp.get("/substances")
@@ -214,7 +230,7 @@ def substances():
         for cls in item.schedules:
             grouped[cls].append(item)
     for items in grouped.values():
-        items.sort(key=lambda item: item.name(language()).casefold())
+        items.sort(key=lambda item: sort_key(item.name(language())))
     return render_template("substances.html", grouped=grouped, banned=history.active_bans())
 
 
@@ -239,7 +255,7 @@ def search():
     query = request.args.get("q", "")[:100]
     found = reference.search(query) if query.strip() else []
     places = _by_name(key for kind, key in found if kind == "country")
-    medicines = sorted((key for kind, key in found if kind == "substance"), key=lambda key: substance_name(key).casefold())
+    medicines = sorted((key for kind, key in found if kind == "substance"), key=lambda key: sort_key(substance_name(key)))
     if len(found) == 1:
         kind, key = found[0]
         return redirect(url_for("pages.country" if kind == "country" else "pages.substance", **{"country" if kind == "country" else "key": key}))

@@ -7,7 +7,7 @@ import time
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from registry import accounts, history
+from registry import accounts, history, reference
 
 from registry.cli import demo
 
@@ -380,3 +380,69 @@ def test_the_console_speaks_chinese_too(client, officer):
     sign_in(client, officer("FR"))
     body = client.get("/console/FR/requirements?lang=zh").get_data(as_text=True)
     assert "预览更改" in body and "添加一条规则" in body and "法国" in body
+
+
+def test_substances_typed_by_name_in_any_case_or_in_chinese_are_stored_as_their_keys(client, officer):
+    sign_in(client, officer("FR"))
+    typed = factories.requirements(
+        rules=[factories.rule(applies_to=["1961-i", "Methylphenidate"])],
+        supply_exceptions=[{"substances": [reference.substance("phenobarbital").names["zh"]], "max_supply_days": 90}])
+    published = publish_from_preview(client, "FR", "requirements", editor_post(client, "FR", "requirements", typed))
+    assert published.status_code == 302
+    publish_from_preview(client, "FR", "import-bans", editor_post(client, "FR", "import-bans", factories.import_bans(
+        bans=[factories.ban(substance="  METHYLPHENIDATE ")])))
+
+    document = client.get("/api/v1/countries/FR/requirements").json["document"]
+    assert document["rules"][0]["applies_to"] == ["1961-I", "methylphenidate"]
+    assert document["supply_exceptions"][0]["substances"] == ["phenobarbital"]
+    assert client.get("/api/v1/countries/FR/import-bans").json["document"]["bans"][0]["substance"] == "methylphenidate"
+
+
+def error_summary(response) -> str:
+    """The error summary at the top of the editor, as read: tags dropped, spaces collapsed."""
+    summary = re.search(r'<div class="error-summary".*?</div>', response.get_data(as_text=True), re.S).group(0)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", summary)).split())
+
+
+def test_an_unknown_substance_is_explained_by_the_field_label_with_close_matches_in_both_languages(client, officer, authority):
+    sign_in(client, officer("FR"))
+    misspelt = factories.import_bans(bans=[factories.ban(substance="Metylphenidate")])
+    refused = editor_post(client, "FR", "import-bans", misspelt)
+    assert refused.status_code == 422
+    summary = error_summary(refused)
+    assert "Ban 1, substance : “Metylphenidate” is not a substance we know. Did you mean Methylphenidate" in summary
+    assert "bans.0.substance" not in summary and "/api/v1/substances" not in summary
+
+    client.get("/console/FR/import-bans?lang=zh")
+    chinese = error_summary(editor_post(client, "FR", "import-bans", misspelt))
+    assert "禁令 1，物质" in chinese and "“Metylphenidate”不是本登记册所知的物质。" in chinese and "哌甲酯" in chinese
+
+    api = client.put("/api/v1/countries/FR/import-bans", json=misspelt, headers={**authority("FR"), "If-None-Match": "*"})
+    assert "bans.0.substance" in json.dumps(api.json)  # the API keeps its field paths
+
+
+@pytest.mark.parametrize("section", ["requirements", "authorities", "import-bans"])
+def test_date_fields_claim_no_format_other_than_the_one_the_browser_shows(client, officer, section):
+    sign_in(client, officer("FR"))
+    body = client.get(f"/console/FR/{section}").get_data(as_text=True)
+    assert 'type="date"' in body and "YYYY-MM-DD" not in body
+
+
+def test_an_unknown_substance_is_named_by_the_field_people_see_with_close_matches_in_their_language(app, client, officer):
+    sign_in(client, officer("FR"))
+    bans = factories.import_bans(bans=[factories.ban(substance="metylphenidate")])
+    refused = editor_post(client, "FR", "import-bans", bans)
+    assert refused.status_code == 422
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", refused.get_data(as_text=True))).split())
+    assert "Ban 1, substance : “metylphenidate” is not a substance we know. Did you mean Methylphenidate" in text
+    assert "bans.0.substance" not in text and "substance key" not in text and "/api/v1" not in text
+
+    unknown = editor_post(client, "FR", "import-bans", factories.import_bans(bans=[factories.ban(substance="Ritalin")]))
+    assert "“Ritalin” is not a substance we know." in html.unescape(unknown.get_data(as_text=True))
+
+    client.get("/?lang=zh")  # the visitor chooses Chinese; the cookie keeps it
+    chinese = editor_post(client, "FR", "import-bans", bans)
+    text = html.unescape(chinese.get_data(as_text=True))
+    assert "禁令 1，物质" in text and "“metylphenidate”不是本登记册所知的物质。" in text and "您是否指哌甲酯" in text
+    with app.app_context():
+        assert db.session.query(Version).count() == 0

@@ -185,6 +185,26 @@ def test_the_overview_map_is_server_rendered_svg_with_titles_and_a_legend(client
     assert "<style" not in body and " style=" not in body and "<script>" not in body
 
 
+def facts(response) -> list[str]:
+    """The overview's numbered facts, as read aloud: tags dropped, spaces collapsed."""
+    listing = re.search(r'<ul class="facts">(.*?)</ul>', response.get_data(as_text=True), re.S).group(1)
+    return [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in re.findall(r"<li>(.*?)</li>", listing, re.S)]
+
+
+def test_the_overview_numbers_say_what_they_count_with_plural_forms_in_both_languages(client, authority):
+    headers = authority("FR")
+    publish(client, headers, "FR", "requirements", factories.requirements())
+    publish(client, headers, "FR", "requirements", factories.requirements(max_supply_days=60))
+    publish(client, headers, "FR", "import-bans", factories.import_bans())
+
+    assert facts(client.get("/?lang=en")) == [
+        "1 country has rules in force", "1 country asks for an import permit for narcotic drugs",
+        "1 country bans the import of some psychotropic substances", "3 versions published in all, counting every amendment and withdrawal"]
+    assert facts(client.get("/?lang=zh"))[3] == "3 个版本已发布（包括所有修订和撤回）"
+    publish(client, authority("DE"), "DE", "requirements", factories.requirements())
+    assert facts(client.get("/?lang=en"))[0] == "2 countries have rules in force"
+
+
 def test_the_world_map_has_a_shape_for_nearly_every_country():
     shapes = {shape.code for shape in world_map.world().shapes}
     missing = set(reference.countries()) - shapes
@@ -208,7 +228,7 @@ def test_a_substance_page_shows_schedules_amounts_bans_and_requirements(client, 
 
 def test_rules_for_a_substance_are_found_by_key_and_by_schedule(app, client, authority):
     publish(client, authority("FR"), "FR", "requirements", factories.requirements())
-    with app.app_context():
+    with app.test_request_context("/"):  # the rules come in the order of country names in the page's language
         methylphenidate = pages.rules_for_substance(reference.substance("methylphenidate"))
         assert [item.via for item in methylphenidate] == ["1971-II", "methylphenidate"]
         assert [item.via for item in pages.rules_for_substance(reference.substance("morphine"))] == ["1961-I"]
@@ -314,3 +334,39 @@ def test_every_ui_string_has_a_chinese_translation():
 def test_the_catalogue_is_compiled_from_the_po_file_at_start_up():
     assert i18n.catalog("zh").gettext("Countries") == "国家"
     assert i18n.catalog("en").gettext("Countries") == "Countries"
+
+
+def test_lists_sort_by_collation_in_the_readers_language_not_by_code_points(client, authority):
+    for code in ("CZ", "CI", "CU"):
+        publish(client, authority(code), code, "requirements", factories.requirements(rules=[factories.rule(applies_to=["methylphenidate"])]))
+    listing = client.get("/countries?lang=en").get_data(as_text=True)
+    assert listing.index("Côte d") < listing.index("Cuba") < listing.index("Czechia")
+    table = client.get("/substances/methylphenidate?lang=en").get_data(as_text=True)
+    assert table.index("Côte d") < table.index("Cuba") < table.index("Czechia")
+    assert i18n.sort_key("Åland Islands") < i18n.sort_key("Albania") < i18n.sort_key("Zambia")
+
+
+def test_dates_are_written_one_way_per_language(app, client, authority):
+    publish(client, authority("FR"), "FR", "requirements", factories.requirements(effective_from="2026-03-05"))
+    assert "5 March 2026" in client.get("/countries/FR?lang=en").get_data(as_text=True)
+    assert "2026年3月5日" in client.get("/countries/FR?lang=zh").get_data(as_text=True)
+    with app.test_request_context("/?lang=en"):
+        assert i18n.day("2026-03-05") == "5 March 2026"
+
+
+def test_the_public_lists_every_countrys_issuing_authorities_and_authorities_sign_in_apart(client, authority):
+    publish(client, authority("FR"), "FR", "authorities", factories.authorities())
+    cuban = factories.authorities()
+    cuban["authorities"][0].update(name="Autoridad de demostración", email="permisos@example.cu")
+    publish(client, authority("CU"), "CU", "authorities", cuban)
+    publish(client, authority("DE"), "DE", "authorities", factories.authorities())
+
+    overview = client.get("/").get_data(as_text=True)
+    assert '<a href="/authorities">Issuing authorities</a>' in overview
+    assert '<a href="/console/">Sign in (authorities)</a>' in overview
+    page = client.get("/authorities")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert body.index('id="authorities-CU"') < body.index('id="authorities-FR"') < body.index('id="authorities-DE"')  # by name, not code
+    assert "permisos@example.cu" in body and 'href="tel:+33155873000"' in body and "stupefiants@example.fr" in body
+    assert "登录（主管机关）" in client.get("/authorities?lang=zh").get_data(as_text=True)
