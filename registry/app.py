@@ -2,6 +2,7 @@
 import os
 
 from flask import Flask
+from flask_compress import Compress
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -12,6 +13,7 @@ MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
 migrate = Migrate()
 csrf = CSRFProtect()  # every HTML form; the API authenticates with bearer tokens instead
+compress = Compress()  # every answer the client accepts compressed; feed polls in registry/feeds/polls.py
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -28,6 +30,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     database.db.init_app(app)
     migrate.init_app(app, database.db, directory=MIGRATIONS)
     csrf.init_app(app)
+    # Streamed answers go as they are: the exports' large files are sent with the server's
+    # file wrapper (sendfile), which compressing them on the fly would defeat.
+    app.config.setdefault("COMPRESS_STREAMS", False)
+    compress.init_app(app)
 
     # What every surface relies on: the section converter, security headers and error
     # answers (before any route is added), the reader's language, the commands.

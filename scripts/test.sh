@@ -7,4 +7,9 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# The Nu Html Checker for tests/web/test_validators.py, from npm, once (where npm is there).
+VNU_JAR=.venv/vnu/node_modules/vnu-jar/build/dist/vnu.jar
+if [ ! -f "$VNU_JAR" ] && command -v npm >/dev/null 2>&1; then
+  npm install --silent --prefix .venv/vnu --no-audit --no-fund --ignore-scripts 'vnu-jar@>=23'
+fi
 exec .venv/bin/python -m pytest "$@"

@@ -24,8 +24,16 @@ tests/feeds/test_polls.py compares the two paths.
 Why not leave it to Flask: its request context, session, CSRF, language and
 security-header hooks and SQLAlchemy's Connection cost several times what the
 answer itself does (docs/performance.md, "Feeds").
+
+Compression: Flask-Compress compresses what Flask answers (registry/app.py); a poll
+answered here is compressed the same way — the same choice of algorithm from
+Accept-Encoding, the same ETag suffix (":gzip", so a compressed and an
+identity representation never share a strong validator, RFC 9110 §8.8.3) and
+`Vary: Accept-Encoding` on every answer, 304 included.
 """
 import re
+
+from flask_compress.flask_compress import _choose_algorithm, _compress_data
 
 from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_etags
@@ -39,6 +47,18 @@ from .memory import FeedMemory, Served
 
 # /feeds/{key}.atom and /feeds/{key}/archive/{page}.atom; anything looser goes on to Flask.
 PATH = re.compile(r"/feeds/(changes|countries/[A-Z]{2}|sections/[a-z-]+|substances/[a-z0-9-]+)(?:/archive/([1-9][0-9]{0,8}))?\.atom")
+
+
+VARY = ("Vary", "Accept-Encoding")
+
+
+def encoded(name: str, value: str, etag: str, document: bytes) -> tuple[str, str]:
+    """A header of an identity answer as the compressed answer has it."""
+    if name == "ETag":
+        return name, f'"{etag}"'
+    if name == "Content-Length":
+        return name, str(len(document))
+    return name, value
 
 
 class FeedPolls:
@@ -81,11 +101,27 @@ class FeedPolls:
             return None
         if served is None:
             return None
-        not_modified = bool(if_none_match) and parse_etags(if_none_match).contains_weak(served.etag)
-        added = answer_headers(config, environ["PATH_INFO"], method)
+        encoding = self.encoding(environ, served)
+        etag = served.etag if encoding is None else f"{served.etag}:{encoding}"
+        not_modified = bool(if_none_match) and parse_etags(if_none_match).contains_weak(etag)
+        added = answer_headers(config, environ["PATH_INFO"], method) + [VARY]
+        headers = served.headers(not_modified=not_modified)
+        document = served.document
+        if encoding is not None:
+            document = b"" if not_modified else _compress_data(self.app, document, encoding)
+            headers = [encoded(name, value, etag, document) for name, value in headers]
+            if not not_modified:
+                headers.append(("Content-Encoding", encoding))
         if not_modified:
-            return "304 NOT MODIFIED", served.headers(not_modified=True) + added, b""
-        return "200 OK", served.headers(not_modified=False) + added, b"" if method == "HEAD" else served.document
+            return "304 NOT MODIFIED", headers + added, b""
+        return "200 OK", headers + added, b"" if method == "HEAD" else document
+
+    def encoding(self, environ, served: Served) -> str | None:
+        """The compression Flask-Compress would choose for this document, or None to send it as it is."""
+        config = self.app.config
+        if len(served.document) < config["COMPRESS_MIN_SIZE"]:
+            return None
+        return _choose_algorithm(tuple(config["COMPRESS_ALGORITHM"]), environ.get("HTTP_ACCEPT_ENCODING", ""))
 
     def current(self, feed: atom.Feed, rendering: atom.Rendering) -> Served | None:
         """The feed's subscription document, if this process holds the one for its newest version."""

@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from ..helpers.servers import free_port, start, stop
 
 README = Path(__file__).resolve().parents[2] / "README.md"

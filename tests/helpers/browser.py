@@ -17,6 +17,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(os.environ.get("REGISTRY_ARTIFACTS") or ROOT / "artifacts") / "screenshots"
 PHONE = {"width": 390, "height": 844}
+NARROWEST = {"width": 320, "height": 640}  # the narrowest phone screen in use, in CSS pixels
 DESKTOP = {"width": 1280, "height": 900}
 WAIT_MS = 15_000  # the longest any page may take to load here
 SERVER_STOP_S = 5  # seconds to wait for the server's thread after closing it

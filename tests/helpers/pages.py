@@ -1,0 +1,44 @@
+"""Every kind of page the registry serves, for the tests that visit them all (layout, validators, accessibility).
+
+With the demonstration data loaded and the French officer of `OFFICER` signed in for CONSOLE.
+"""
+from registry.check import certificate
+from registry.documents import SECTIONS
+
+from .check_page import FAMILY_TRIP, check_url
+
+OFFICER = "officer@fr.example"
+
+# The traveller check with a filled two-medicine trip through a transit country, and its result.
+CHECK = check_url(FAMILY_TRIP)
+
+PUBLIC = [
+    "/",
+    "/countries",
+    "/countries/FR",
+    *(f"/countries/FR/{section}/versions/1" for section in SECTIONS if section != "import-bans"),
+    "/countries/JP/import-bans/versions/1",  # France has notified no import ban in the demonstration data
+    "/import-bans",
+    "/authorities",
+    "/substances",
+    "/substances/methylphenidate",
+    "/search?q=fr",
+    "/check",
+    CHECK,
+    *(check_url(FAMILY_TRIP, "/check/certificate", cert_lang=lang) for lang in certificate.LANGUAGES),
+    "/exports/",
+    "/api/v1/reference",
+    "/console/login",
+]
+CONSOLE = ["/console/FR/",  # /console/ sends an officer to their country
+           *(f"/console/FR/{section}" for section in SECTIONS), "/console/account"]
+ERRORS = ["/countries/XX", "/no-such-page"]  # 404 pages
+
+
+def sign_in(page, base: str, password: str) -> None:
+    """Sign the French officer in, in a Playwright page."""
+    page.goto(f"{base}/console/login")
+    page.fill("#email", OFFICER)  # by id: the labels are in the page's language
+    page.fill("#password", password)
+    page.locator("#password").press("Enter")
+    page.wait_for_url(f"{base}/console/FR/")
