@@ -120,16 +120,15 @@ def serve_command(host, port, threads, demo):
                    "header a client sends. Set one of them (docs/deployment.md).", err=True)
     if isinstance(app.wsgi_app, ProxyFix):
         app.wsgi_app = app.wsgi_app.app  # waitress reads the X-Forwarded-* headers itself (waitress_settings)
+    click.echo(f"Serving the registry on http://{host}:{port}/ (Ctrl+C to stop).", err=True)
     try:
-        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="registry",
-                                        outbuf_high_watermark=STREAM_BUFFER_BYTES, **waitress_settings(app.config))
-    except OSError as error:  # the port is taken, the address is not this machine's, or binding is not allowed
+        waitress.serve(app, host=host, port=port, threads=threads, ident="registry",
+                       outbuf_high_watermark=STREAM_BUFFER_BYTES, **waitress_settings(app.config))
+    except OSError as error:  # from binding: the port is taken, the address is not this machine's, or not allowed
         if error.errno == errno.EADDRINUSE:
             raise click.ClickException(f"Port {port} on {host} is already in use (is another registry running?). "
                                        "Stop it, or choose another port with --port.") from None
         raise click.ClickException(f"Cannot listen on {host}:{port}: {error.strerror or error}.") from None
-    click.echo(f"Serving the registry on http://{host}:{port}/ (Ctrl+C to stop).", err=True)
-    server.run()  # waitress closes the server on Ctrl+C
 
 
 @click.group("account")
