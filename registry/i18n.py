@@ -23,7 +23,8 @@ from flask import request
 from flask_babel import Babel, Domain, format_date, format_datetime, format_decimal, get_locale, lazy_gettext as _l
 from markupsafe import Markup
 from pyuca import Collator
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import process
+from rapidfuzz.distance import JaroWinkler
 from werkzeug.utils import cached_property
 
 from . import reference
@@ -196,14 +197,19 @@ def substance_key(text: str) -> str | None:
     return _substance_names().get(" ".join(text.split()).casefold())
 
 
+SUGGESTION_SIMILARITY = 0.88  # Jaro-Winkler, 0 to 1: "morfine" is morphine, "ritalin" is nothing
+
+
 def close_substances(text: str, limit: int = 3) -> list[str]:
     """The keys of the substances whose names are closest to what was typed (a misspelling), best first."""
+    names = _substance_names()
     found: list[str] = []
-    # With a mapping as choices, rapidfuzz answers (the mapped value, score, the name matched).
-    for key, _score, _name in process.extract(" ".join(text.split()).casefold(), _substance_names(),
-                                              scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=75, limit=limit * 4):
-        if key not in found:
-            found.append(key)
+    # Jaro-Winkler weighs a shared beginning: "fentanil" is fentanyl before it is sufentanil.
+    for name, _score, _index in process.extract(" ".join(text.split()).casefold(), list(names),
+                                                scorer=JaroWinkler.normalized_similarity,
+                                                score_cutoff=SUGGESTION_SIMILARITY, limit=limit * 2):
+        if names[name] not in found:
+            found.append(names[name])
     return found[:limit]
 
 

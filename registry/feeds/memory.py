@@ -1,9 +1,10 @@
 """What a process keeps of the feed documents it served: their bytes and every header of their answers."""
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
+from typing import Callable
 
 from werkzeug.http import http_date
 
@@ -26,6 +27,14 @@ class Served:
     max_age_s: int
     last_seq: int | None = None  # an archive document: its newest version, which must still
     last_hash: str | None = None  # have this hash in the registry for the document to be served
+    _encoded: dict = field(default_factory=dict, compare=False, repr=False)  # by content coding
+
+    def encoded(self, coding: str, compress: Callable[[bytes], bytes]) -> bytes:
+        """The document compressed with `coding`, compressed once for every poll that asks for it."""
+        found = self._encoded.get(coding)
+        if found is None:
+            found = self._encoded[coding] = compress(self.document)
+        return found
 
     @cached_property
     def _ok(self) -> tuple:

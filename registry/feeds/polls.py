@@ -108,7 +108,7 @@ class FeedPolls:
         headers = served.headers(not_modified=not_modified)
         document = served.document
         if encoding is not None:
-            document = b"" if not_modified else _compress_data(self.app, document, encoding)
+            document = b"" if not_modified else served.encoded(encoding, lambda data: _compress_data(self.app, data, encoding))
             headers = [encoded(name, value, etag, document) for name, value in headers]
             if not not_modified:
                 headers.append(("Content-Encoding", encoding))

@@ -21,14 +21,12 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import format_decimal, gettext, lazy_gettext as _l
-from rapidfuzz import process
-from rapidfuzz.distance import JaroWinkler
 
-from .. import reference
+from .. import i18n, reference
 from ..check import certificate as model_certificate, reasons, rules, trip as trips
 from ..check.notifications import Notified, current_documents
 from ..db import utcnow
-from ..i18n import SECTION_LABELS, country_name, language
+from ..i18n import SECTION_LABELS, close_substances, country_name, language
 
 bp = Blueprint("check_pages", __name__)
 
@@ -258,40 +256,9 @@ PROBLEM_WORDS = [
     (re.compile(r"Has [0-9]+ items; at most (?P<high>[0-9]+) are allowed\."), _l("Enter at most %(high)s.")),
     (re.compile(r".* is listed twice\."), _l("This country is already in the list.")),
 ]
-SUGGESTIONS_MAX = 3
-SUGGESTION_SIMILARITY = 0.88  # Jaro-Winkler, 0 to 1: "morfine" is morphine, "ritalin" is nothing
-
-
-def _folded(name: str) -> str:
-    """A name as compared: case and runs of spaces do not matter."""
-    return " ".join(name.casefold().split())
-
-
-@lru_cache(maxsize=None)
-def _names() -> dict[str, frozenset[str]]:
-    """Every name a substance is known by, case-folded, with the keys it names."""
-    found: dict[str, set[str]] = {}
-    for key, item in reference.substances().items():
-        for name in (key, item.inn, *item.other_names, *item.names.values()):
-            found.setdefault(_folded(name), set()).add(key)
-    return {name: frozenset(keys) for name, keys in found.items()}
-
-
 def substance_key(text: str) -> str:
-    """The key of the substance typed as its key, its INN or its name in any language, in any case; else the text."""
-    keys = _names().get(_folded(text), frozenset())
-    return next(iter(keys)) if len(keys) == 1 else text
-
-
-def close_substances(text: str) -> list[str]:
-    """The keys of the substances whose names are closest to a mistyped one, best first (at most three)."""
-    # Jaro-Winkler weighs a shared beginning: "fentanil" is fentanyl before it is sufentanil.
-    matches = process.extract(_folded(text), list(_names()), scorer=JaroWinkler.normalized_similarity,
-                              limit=SUGGESTIONS_MAX * 2, score_cutoff=SUGGESTION_SIMILARITY)
-    keys: list[str] = []
-    for name, _score, _index in matches:
-        keys += [key for key in sorted(_names()[name]) if key not in keys]
-    return keys[:SUGGESTIONS_MAX]
+    """The key of the substance typed by any of its names, in any case; else the text, for the validator to name."""
+    return i18n.substance_key(text) or text
 
 
 def problem_in_words(path: str, message: str, body: dict) -> str:
@@ -373,7 +340,7 @@ def version_url(notified: Notified) -> str:
 def _countries_by_name(lang: str) -> tuple[tuple[str, str], ...]:
     """Every country, as (code, name) in that language, in the order of the names."""
     named = ((code, place.name(lang)) for code, place in reference.countries().items())
-    return tuple(sorted(named, key=lambda pair: pair[1].casefold()))
+    return tuple(sorted(named, key=lambda pair: i18n.sort_key(pair[1])))
 
 
 def _private(body: str, status: int = 200):
