@@ -34,6 +34,37 @@ ANNEX_CLASSES: Mapping[str, frozenset[str]] = MappingProxyType({
 
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
+# A substance under no international control that some countries control by their own law (tramadol,
+# pregabalin…): its only class. No schedule class goes with it, and no default of the guidelines applies.
+NATIONAL = "national"
+
+# Dosage forms, as a traveller check item names them (the keys of registry/check/reasons.FORM_PHRASES).
+PRODUCT_FORMS = (
+    "tablet", "capsule", "oral-liquid", "oral-film", "sublingual", "lozenge", "injection",
+    "transdermal-patch", "suppository", "nasal-spray", "inhalation",
+)
+# What one counts of a product: the unit its strength is given per.
+PRODUCT_UNITS = (
+    "tablet", "capsule", "patch", "film", "lozenge", "ampoule", "vial", "pre-filled-syringe", "bottle",
+    "suppository", "sachet", "spray-bottle", "inhaler", "cartridge",
+)
+# The units each form may be counted in: a patch is not sold by the bottle, nor a tablet by the vial.
+FORM_UNITS: Mapping[str, frozenset[str]] = MappingProxyType({
+    "tablet": frozenset({"tablet"}),
+    "capsule": frozenset({"capsule"}),
+    "oral-liquid": frozenset({"bottle", "sachet", "pre-filled-syringe", "spray-bottle", "ampoule"}),
+    "oral-film": frozenset({"film"}),
+    "sublingual": frozenset({"tablet", "film"}),
+    "lozenge": frozenset({"lozenge"}),
+    "injection": frozenset({"ampoule", "vial", "pre-filled-syringe", "cartridge"}),
+    "transdermal-patch": frozenset({"patch"}),
+    "suppository": frozenset({"suppository"}),
+    "nasal-spray": frozenset({"spray-bottle"}),
+    "inhalation": frozenset({"inhaler", "cartridge"}),
+})
+# Units that are one dose each; a concentration (per cent) belongs only to the other, undivided ones.
+DOSAGE_UNITS = frozenset({"tablet", "capsule", "patch", "film", "lozenge", "suppository"})
+
 
 class ReferenceDataError(ValueError):
     """A reference data file is missing, malformed or inconsistent."""
@@ -48,10 +79,91 @@ class Substance:
     names: Mapping[str, str] = field(hash=False)
     schedules: tuple[str, ...]
     other_names: tuple[str, ...] = ()
+    note: str | None = None  # for a nationally controlled substance: who controls it, and since when
 
     def name(self, lang: str) -> str:
         """The name in that language, or the English one."""
         return self.names.get(lang) or self.names["en"]
+
+    @property
+    def national(self) -> bool:
+        """Whether no convention schedules it: only some countries control it (class ``national``)."""
+        return self.schedules == (NATIONAL,)
+
+
+@dataclass(frozen=True)
+class Ingredient:
+    """One active ingredient of a product, as its label gives it."""
+
+    inn: str  # the International Nonproprietary Name, in English
+    substance: str | None  # its key in data/substances.json; None when no convention or country controls it
+    strength: str  # as the label prints it: "10 mg", "50 µg/h", "8 mg"
+    mg_per_unit: float | int  # milligrams in one unit (tablet, patch, bottle…), counted as labelled
+    expressed_as: str  # what the label's strength counts: "base" or the salt, e.g. "hydrochloride"
+    percent: float | int | None = None  # concentration, for an undivided preparation (a bottle, a sachet)
+
+
+@dataclass(frozen=True)
+class Product:
+    """A medicinal product as travellers name it: brand names, markets, form, what one unit contains."""
+
+    key: str
+    names: tuple[str, ...]  # as printed on the box, the first being the usual one
+    markets: tuple[str, ...]  # ISO 3166-1 alpha-2 codes of the countries where it is sold under those names
+    form: str  # one of PRODUCT_FORMS
+    unit: str  # one of PRODUCT_UNITS
+    ingredients: tuple[Ingredient, ...]
+    schedule_1961_iii: bool | None  # True: a preparation within Schedule III of 1961; None: it has no such drug
+    note: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The name and strengths, as on the box: "Ritalin 10 mg", "Suboxone 8 mg/2 mg"; a name that already
+        gives its strengths stands alone ("Co-codamol 30/500", "Oramorph 10 mg/5 ml")."""
+        if _names_strengths(self.names[0], self.ingredients):
+            return self.names[0]
+        return f"{self.names[0]} {'/'.join(item.strength for item in self.ingredients)}"
+
+    @property
+    def controlled(self) -> tuple[Ingredient, ...]:
+        """The ingredients some convention or country controls (those with a substance key)."""
+        return tuple(item for item in self.ingredients if item.substance is not None)
+
+    def as_json(self) -> dict[str, Any]:
+        """The product as the API and the exports give it (schemas/product.schema.json)."""
+        return {
+            "key": self.key,
+            "label": self.label,
+            "names": list(self.names),
+            "markets": list(self.markets),
+            "form": self.form,
+            "unit": self.unit,
+            "ingredients": [{
+                "inn": item.inn,
+                "substance": item.substance,
+                "control": None if item.substance is None else (
+                    NATIONAL if substances()[item.substance].national else "international"),
+                "strength": item.strength,
+                "mg_per_unit": item.mg_per_unit,
+                "expressed_as": item.expressed_as,
+                "percent": item.percent,
+            } for item in self.ingredients],
+            "schedule_1961_iii": self.schedule_1961_iii,
+            "note": self.note,
+        }
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+# A name ending in a strength: "… 30/500", "… 10 mg", "… 10 mg/5 ml", "… 50 micrograms/dose".
+_ENDS_WITH_STRENGTH = re.compile(r"\d\s*(%|mg|ml|g|µg|micrograms?)?(\s*/\s*\d*\s*(ml|dose|h))?$")
+
+
+def _names_strengths(name: str, ingredients: tuple[Ingredient, ...]) -> bool:
+    """Whether a product name already says its strengths: it ends with one, or holds every ingredient's number."""
+    if _ENDS_WITH_STRENGTH.search(name):
+        return True
+    numbers = set(_NUMBER.findall(name))
+    return all(bool(set(_NUMBER.findall(item.strength)[:1]) & numbers) for item in ingredients)
 
 
 @dataclass(frozen=True)
@@ -122,7 +234,7 @@ def _only_fields(entry: Any, allowed: set[str], required: set[str], where: str) 
 
 
 def _substance(entry: Any, where: str) -> Substance:
-    _only_fields(entry, {"key", "inn", "names", "schedules", "other_names"},
+    _only_fields(entry, {"key", "inn", "names", "schedules", "other_names", "note"},
                  {"key", "inn", "names", "schedules"}, where)
     key = entry["key"]
     _require(isinstance(key, str) and bool(KEY_PATTERN.match(key)), where,
@@ -135,7 +247,10 @@ def _substance(entry: Any, where: str) -> Substance:
              "every name must be a non-empty string")
     schedules = entry["schedules"]
     _require(isinstance(schedules, list) and bool(schedules), where, "schedules must be a non-empty list")
-    for item in schedules:
+    if NATIONAL in schedules:
+        _require(schedules == [NATIONAL], where, f"{NATIONAL!r} is a class of its own: no schedule goes with it")
+        _require(_text(entry.get("note")), where, "a nationally controlled substance needs a note saying who controls it")
+    for item in (item for item in schedules if item != NATIONAL):
         _require(item in SCHEDULE_CLASSES, where, f"{item!r} is not a schedule class {SCHEDULE_CLASSES}")
     _require(len(set(schedules)) == len(schedules), where, "schedules are repeated")
     # Single Convention art. 2(5): Schedule IV drugs are also in Schedule I.
@@ -143,8 +258,8 @@ def _substance(entry: Any, where: str) -> Substance:
     other_names = entry.get("other_names", [])
     _require(isinstance(other_names, list) and all(_text(item) for item in other_names), where,
              "other_names must be a list of non-empty strings")
-    ordered = tuple(cls for cls in SCHEDULE_CLASSES if cls in schedules)
-    return Substance(key, entry["inn"], MappingProxyType(dict(names)), ordered, tuple(other_names))
+    ordered = (NATIONAL,) if schedules == [NATIONAL] else tuple(cls for cls in SCHEDULE_CLASSES if cls in schedules)
+    return Substance(key, entry["inn"], MappingProxyType(dict(names)), ordered, tuple(other_names), entry.get("note"))
 
 
 @lru_cache(maxsize=None)
@@ -257,6 +372,31 @@ def _chinese_short_names() -> Mapping[str, str]:
     return data["names"]
 
 
+# The languages whose country names search knows besides the UI's: the six of the UN and German, Italian and
+# Portuguese, which travellers often type ("Schweiz", "Allemagne", "Alemanha").
+ALIAS_LANGUAGES = ("ar", "de", "es", "fr", "it", "pt", "ru", "zh_CN")
+
+
+@lru_cache(maxsize=None)
+def country_aliases() -> Mapping[str, tuple[str, ...]]:
+    """Every country's other names, by code: its alpha-3 code, official and common names, and its names in
+    ALIAS_LANGUAGES from pycountry's ISO 3166-1 catalogues; without repeats or its names in `names`."""
+    catalogs = []
+    for language in ALIAS_LANGUAGES:
+        try:
+            catalogs.append(gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language]))
+        except OSError:
+            raise ReferenceDataError(f"pycountry ships no {language} catalogue for ISO 3166-1") from None
+    found: dict[str, tuple[str, ...]] = {}
+    for record in pycountry.countries:
+        english = [record.name, *(getattr(record, name, None) for name in ("common_name", "official_name"))]
+        names = [record.alpha_3, *(text for text in english if text)]
+        names += [catalog.gettext(text) for catalog in catalogs for text in english if text]
+        known = set(_countries()[record.alpha_2].names.values())
+        found[record.alpha_2] = tuple(name for name in dict.fromkeys(names) if name not in known)
+    return MappingProxyType(found)
+
+
 @lru_cache(maxsize=None)
 def _languages() -> frozenset[str]:
     return frozenset(record.alpha_2 for record in pycountry.languages if hasattr(record, "alpha_2"))
@@ -307,6 +447,107 @@ def _schedule_iii_file() -> Mapping[str, ExemptPreparation]:
             _require(key not in found, at, f"{key!r} is listed twice")
             found[key] = item
     return MappingProxyType(found)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+def _ingredient(entry: Any, where: str) -> Ingredient:
+    _only_fields(entry, {"inn", "substance", "strength", "mg_per_unit", "expressed_as", "percent"},
+                 {"inn", "substance", "strength", "mg_per_unit", "expressed_as"}, where)
+    key = entry["substance"]
+    _require(key is None or key in substances(), where,
+             f"substance {key!r} is not a key in data/substances.json (null for an ingredient nobody controls)")
+    _require(key is not None or not any(entry["inn"].casefold() == item.inn.casefold() for item in substances().values()),
+             where, f"{entry['inn']!r} is a controlled substance: give its key")
+    for name in ("inn", "strength", "expressed_as"):
+        _require(_text(entry[name]), where, f"{name} must be a non-empty string")
+    _require(_number(entry["mg_per_unit"]), where, "mg_per_unit must be a positive number")
+    _require(bool(re.search(r"\d", entry["strength"])) and bool(re.search(r"(mg|g|µg|mcg|%|ml|IU)", entry["strength"])),
+             where, f"strength {entry['strength']!r} must be a number with its unit, as labelled")
+    percent = entry.get("percent")
+    _require(percent is None or (_number(percent) and percent <= 100), where, "percent must be above 0 and at most 100")
+    return Ingredient(entry["inn"], key, entry["strength"], entry["mg_per_unit"], entry["expressed_as"], percent)
+
+
+def schedule_iii_status(ingredients: tuple[Ingredient, ...]) -> bool | None:
+    """Whether these ingredients make a preparation of Schedule III of the 1961 Convention: None when none of
+    them is a drug that Schedule III names; else True only if every 1961 drug in it is named there and within
+    the Schedule's limits (per dosage unit, and in per cent where the concentration is given)."""
+    drugs = [item for item in ingredients if item.substance is not None
+             and {"1961-I", "1961-II"} & set(substances()[item.substance].schedules)]
+    if not any(exempt_preparation(item.substance) for item in drugs):
+        return None
+    for item in drugs:
+        entry = exempt_preparation(item.substance)
+        if entry is None or "1961-IV" in substances()[item.substance].schedules:
+            return False
+        limits = [(given, limit) for given, limit in ((item.mg_per_unit if item.percent is None else None, entry.max_mg_per_unit),
+                                                      (item.percent, entry.max_percent))
+                  if given is not None and limit is not None]
+        if not limits or any(given > limit for given, limit in limits):
+            return False
+    return True
+
+
+@lru_cache(maxsize=None)
+def _product_file() -> Mapping[str, Product]:
+    data = _read("products.json")
+    where = "data/products.json"
+    _only_fields(data, {"source", "uncertain", "products"}, {"source", "products"}, where)
+    _require(isinstance(data["products"], list), f"{where}: products", "must be a list")
+    found: dict[str, Product] = {}
+    labels: dict[tuple[str, str, str], str] = {}
+    for index, entry in enumerate(data["products"]):
+        at = f"{where}: products[{index}]"
+        if isinstance(entry, dict) and isinstance(entry.get("key"), str):
+            at = f"{at} ({entry['key']})"  # named from the start, so that every message says which product
+        _only_fields(entry, {"key", "names", "markets", "form", "unit", "ingredients", "schedule_1961_iii", "note"},
+                     {"key", "names", "markets", "form", "unit", "ingredients", "schedule_1961_iii"}, at)
+        key = entry["key"]
+        _require(isinstance(key, str) and bool(KEY_PATTERN.match(key)), at, f"key {key!r} must match {KEY_PATTERN.pattern}")
+        _require(key not in found, at, "key appears twice")
+        _require(isinstance(entry["names"], list) and bool(entry["names"]) and all(_text(name) for name in entry["names"]),
+                 at, "names must be a non-empty list of names")
+        markets = entry["markets"]
+        _require(isinstance(markets, list) and bool(markets) and all(code in _countries() for code in markets), at,
+                 "markets must be a non-empty list of ISO 3166-1 alpha-2 codes")
+        _require(entry["form"] in PRODUCT_FORMS, at, f"form must be one of {PRODUCT_FORMS}")
+        _require(entry["unit"] in PRODUCT_UNITS, at, f"unit must be one of {PRODUCT_UNITS}")
+        _require(isinstance(entry["ingredients"], list) and bool(entry["ingredients"]), at, "ingredients must be a non-empty list")
+        ingredients = tuple(_ingredient(item, f"{at}: ingredients[{number}]") for number, item in enumerate(entry["ingredients"]))
+        _require(any(item.substance for item in ingredients), at, "no ingredient is a controlled substance")
+        status = schedule_iii_status(ingredients)
+        _require(entry["schedule_1961_iii"] == status, at,
+                 f"schedule_1961_iii must be {json.dumps(status)}, as the strengths and data/schedule_1961_iii.json imply")
+        _require(entry.get("note") is None or _text(entry["note"]), at, "note must be a string")
+        _require(len(set(entry["names"])) == len(entry["names"]), at, "names are repeated")
+        _require(len(set(markets)) == len(markets), at, "markets are repeated")
+        _require(entry["unit"] in FORM_UNITS[entry["form"]], at,
+                 f"a {entry['form']} is not counted by the {entry['unit']}; units for it: {sorted(FORM_UNITS[entry['form']])}")
+        _require(entry["unit"] not in DOSAGE_UNITS or all(item.percent is None for item in ingredients), at,
+                 f"a {entry['unit']} is a dosage unit: give mg_per_unit, not a percent")
+        substances_named = [item.substance for item in ingredients if item.substance]
+        _require(len(set(substances_named)) == len(substances_named), at,
+                 "a controlled substance appears twice: give it once, with its total per unit")
+        found[key] = Product(key, tuple(entry["names"]), tuple(markets), entry["form"], entry["unit"], ingredients,
+                             status, entry.get("note"))
+        # A traveller names a product by what the box says in the country it was bought in: that must be one product.
+        for market in markets:
+            same = labels.setdefault((market, found[key].label.casefold(), entry["unit"]), key)
+            _require(same == key, at, f"{found[key].label!r} ({entry['unit']}) in {market} is also {same!r}")
+    return MappingProxyType({key: found[key] for key in sorted(found)})
+
+
+def products() -> Mapping[str, Product]:
+    """Every medicinal product of data/products.json, by key, ordered by key."""
+    return _product_file()
+
+
+def product(key: str) -> Product | None:
+    """The product with that key, or None."""
+    return products().get(key) if isinstance(key, str) else None
 
 
 def exempt_preparation(key: str) -> ExemptPreparation | None:
@@ -398,5 +639,6 @@ def check() -> None:
     substances()
     guideline_amounts()
     _schedule_iii_file()
+    products()
     countries()
     schengen_states()

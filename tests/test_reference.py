@@ -1,4 +1,6 @@
-"""The reference data: schedules, guideline amounts, countries, languages, Schengen."""
+"""The reference data: schedules, national controls, guideline amounts, countries, languages, Schengen.
+
+Products (data/products.json) are tested in tests/test_products.py."""
 import dataclasses
 import json
 import re
@@ -40,7 +42,7 @@ def data_copy(tmp_path, monkeypatch):
     copy = tmp_path / "data"
     shutil.copytree(reference.DATA_DIR, copy)
     loaders = (reference._substance_file, reference._amount_file, reference._schengen, reference._schedule_iii_file,
-               reference._countries)
+               reference._countries, reference._product_file)
     for loader in loaders:
         loader.cache_clear()
     monkeypatch.setattr(reference, "DATA_DIR", copy)
@@ -61,15 +63,16 @@ def test_every_reference_file_loads_and_passes_its_checks():
 
 
 def test_schedule_counts_match_the_lists_as_amended_in_march_2025():
-    counts = {cls: 0 for cls in reference.SCHEDULE_CLASSES}
+    counts = {cls: 0 for cls in (*reference.SCHEDULE_CLASSES, reference.NATIONAL)}
     for item in reference.substances().values():
         for cls in item.schedules:
             counts[cls] += 1
     assert counts == {
         "1961-I": 138, "1961-II": 10, "1961-III": 0, "1961-IV": 18,
         "1971-I": 33, "1971-II": 64, "1971-III": 9, "1971-IV": 69,
+        "national": 14,
     }
-    assert len(reference.substances()) == 323
+    assert len(reference.substances()) == 337
 
 
 def test_schedule_classes_are_the_eight_of_the_contract():
@@ -133,6 +136,59 @@ def test_names_fall_back_to_english_where_no_chinese_name_is_known():
     assert reference.substance("morphine").name("fr") == "Morphine"
 
 
+def test_the_guidelines_printed_spellings_find_their_substance():
+    for key, spellings in recorded_spellings().items():
+        for spelling in spellings:
+            if spelling.casefold() != reference.substance(key).names["en"].casefold() and spelling != "氯氮卓":
+                assert spelling in reference.substance(key).other_names, (key, spelling)
+    assert ("substance", "diazepam") in reference.search("地西洋")
+    assert ("substance", "meprobamate") in reference.search("Meproamate")
+    assert "氯氮卓" not in reference.substance("clorazepate").other_names  # chlordiazepoxide's name, misprinted there
+
+
+def test_substances_have_their_names_in_the_un_languages_where_known():
+    methylphenidate = reference.substance("methylphenidate")
+    assert (methylphenidate.name("fr"), methylphenidate.name("es"), methylphenidate.name("ru")) == (
+        "Méthylphénidate", "Metilfenidato", "Метилфенидат")
+    assert reference.substance("morphine").name("ar") == "مورفين"
+    assert reference.substance("oxycodone").name("ar") == "Oxycodone"  # not known with confidence: English
+    assert ("substance", "methylphenidate") in reference.search("méthylphénidate")
+    assert ("substance", "codeine") in reference.search("Codein")
+    for item in reference.substances().values():
+        for lang, name in item.names.items():
+            assert lang == "en" or name.strip() == name and name, (item.key, lang)
+
+
+def test_nationally_controlled_substances_are_a_class_of_their_own():
+    national = {key for key, item in reference.substances().items() if item.national}
+    assert national == {"armodafinil", "butorphanol", "esketamine", "eszopiclone", "gabapentin", "ketamine",
+                        "lisdexamfetamine", "modafinil", "nabilone", "pregabalin", "tapentadol", "tramadol",
+                        "zaleplon", "zopiclone"}
+    for key in national:
+        item = reference.substance(key)
+        assert item.schedules == (reference.NATIONAL,) and "Not under international control" in item.note
+        assert not reference.guideline_amounts(key) and reference.exempt_preparation(key) is None
+    # Internationally controlled since March 2025 (1971 Schedule IV), so not national; zolpidem has long been.
+    assert reference.substance("carisoprodol").schedules == ("1971-IV",)
+    assert reference.substance("zolpidem").schedules == ("1971-IV",)
+
+
+def test_a_national_substance_without_a_note_is_refused(data_copy):
+    def drop_note(data):
+        next(entry for entry in data["substances"] if entry["key"] == "pregabalin").pop("note")
+    rewrite(data_copy / "substances.json", drop_note)
+    with pytest.raises(reference.ReferenceDataError, match="pregabalin.*note"):
+        reference.substances()
+
+
+def test_a_national_substance_with_a_schedule_is_refused(data_copy):
+    def schedule(data):
+        next(entry for entry in data["substances"] if entry["key"] == "ketamine")["schedules"].append("1971-IV")
+    rewrite(data_copy / "substances.json", schedule)
+    with pytest.raises(reference.ReferenceDataError, match="ketamine.*class of its own"):
+        reference.substances()
+
+
 def test_clorazepate_does_not_carry_the_chinese_name_of_chlordiazepoxide():
     clorazepate = reference.substance("clorazepate").names.get("zh")
     assert clorazepate not in ("氯氮䓬", "氯氮卓")
@@ -175,10 +231,25 @@ def test_the_supply_rule_is_thirty_days():
     assert (rule["days"], rule["paragraph"]) == (30, "¶23")
 
 
+def recorded_spellings():
+    """Each substance's printed spellings in the source: "地西洋(Diazepam)" gives diazepam {"地西洋", "Diazepam"}."""
+    found = {}
+    for amount in reference.guideline_amounts():
+        if amount.source_spelling:
+            found[amount.substance] = set(re.findall(r"[^()]+", amount.source_spelling))
+    return found
+
+
 def test_misprints_of_the_source_appear_only_as_its_recorded_spelling():
+    recorded = recorded_spellings()
     for path in sorted(reference.DATA_DIR.iterdir()):
         text = path.read_text(encoding="utf-8")
-        strings = strings_outside_source_spelling(json.loads(text)) if path.suffix == ".json" else [text]
+        data = json.loads(text) if path.suffix == ".json" else None
+        if path.name == "substances.json":  # a substance's other_names may repeat its own printed spellings, for search
+            for entry in data["substances"]:
+                entry["other_names"] = [name for name in entry.get("other_names", [])
+                                        if name not in recorded.get(entry["key"], ())]
+        strings = strings_outside_source_spelling(data) if data is not None else [text]
         for string in strings:
             for misprint in SOURCE_MISPRINTS:
                 assert not misprint.search(string), f"{path.name}: {misprint.pattern} in {string!r}"
