@@ -23,11 +23,9 @@ from flask import request
 from flask_babel import Babel, Domain, format_date, format_datetime, format_decimal, get_locale, lazy_gettext as _l
 from markupsafe import Markup
 from pyuca import Collator
-from rapidfuzz import process
-from rapidfuzz.distance import JaroWinkler
 from werkzeug.utils import cached_property
 
-from . import reference
+from . import reference, search
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LANGUAGES = ("en", "zh")
@@ -116,10 +114,12 @@ SCHEDULE_CLASS_LABELS = {
     "1971-IV": _l("psychotropic substances in Schedule IV (1971)"),
 }
 SCHEDULE_CLASS_SHORT_LABELS = {
-    code: label for code, label in zip(reference.SCHEDULE_CLASSES, (
+    **dict(zip(reference.SCHEDULE_CLASSES, (
         _l("1961 Schedule I"), _l("1961 Schedule II"), _l("1961 Schedule III"), _l("1961 Schedule IV"),
         _l("1971 Schedule I"), _l("1971 Schedule II"), _l("1971 Schedule III"), _l("1971 Schedule IV"),
-    ))
+    ))),
+    # Not a schedule: the class of a substance only some countries control (reference.NATIONAL).
+    reference.NATIONAL: _l("Not under international control"),
 }
 TRAVELLERS_ALLOWED_LABELS = {
     "yes": _l("Travellers may bring medicines containing controlled substances for their own treatment."),
@@ -180,37 +180,15 @@ def substance_name(key: str) -> str:
     return found.name(language()) if found else key
 
 
-@lru_cache(maxsize=1)
-def _substance_names() -> dict[str, str]:
-    """Every name a substance is known by (key, INN, other names, names in every language), case-folded, to its key."""
-    found: dict[str, str] = {}
-    for key, item in reference.substances().items():
-        for name in (key, item.inn, *item.other_names, *item.names.values()):
-            found.setdefault(" ".join(name.split()).casefold(), key)
-    return found
-
-
 def substance_key(text: str) -> str | None:
-    """The key of the substance a person typed, by any of its names in any case ("Methylphenidate", "哌甲酯"), or None."""
-    if not isinstance(text, str):
-        return None
-    return _substance_names().get(" ".join(text.split()).casefold())
-
-
-SUGGESTION_SIMILARITY = 0.88  # Jaro-Winkler, 0 to 1: "morfine" is morphine, "ritalin" is nothing
+    """The key of the substance a person typed, by any of its names in any language and case ("Methylphenidate",
+    "哌甲酯", "Méthylphénidate"), or None (registry/search.py)."""
+    return search.substance_key(text)
 
 
 def close_substances(text: str, limit: int = 3) -> list[str]:
     """The keys of the substances whose names are closest to what was typed (a misspelling), best first."""
-    names = _substance_names()
-    found: list[str] = []
-    # Jaro-Winkler weighs a shared beginning: "fentanil" is fentanyl before it is sufentanil.
-    for name, _score, _index in process.extract(" ".join(text.split()).casefold(), list(names),
-                                                scorer=JaroWinkler.normalized_similarity,
-                                                score_cutoff=SUGGESTION_SIMILARITY, limit=limit * 2):
-        if names[name] not in found:
-            found.append(names[name])
-    return found[:limit]
+    return search.close_substances(text, limit)
 
 
 def schedule_class_key(text: str) -> str | None:

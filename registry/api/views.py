@@ -269,6 +269,8 @@ class IndexView(MethodView):
             "links": {
                 "countries": absolute(url_for("api.CountriesView")),
                 "substances": absolute(url_for("api.SubstancesView")),
+                "products": absolute(url_for("api.ProductsView")),
+                "search": absolute(url_for("api.SearchView")),
                 "changes": absolute(url_for("api.ChangesView")),
                 "check": absolute(url_for("api.CheckView")),
                 "openapi": absolute(url_for("api-docs.openapi_json")),
@@ -445,6 +447,9 @@ def describe(openapi) -> None:
     # The check's body names the marshmallow schema; it is described by the generated component.
     converter = openapi.ma_plugin.converter
     converter.refs[make_schema_key(resolve_schema_instance(CheckRequest))] = json_schemas.COMPONENTS["check-request"]
+    # A product's answer likewise (schemas/product.schema.json).
+    converter.refs[make_schema_key(resolve_schema_instance(json_schemas.SOURCES["product"]))] = json_schemas.COMPONENTS["product"]
+    converter.refs[make_schema_key(resolve_schema_instance(json_schemas.SOURCES["check-result"]))] = json_schemas.COMPONENTS["check-result"]
     converter.add_attribute_function(_null_in_enum)
     openapi.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
 

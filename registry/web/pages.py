@@ -11,7 +11,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
 
-from .. import history, reference
+from .. import history, reference, search as finder
 from ..documents import BANNABLE_CLASSES, SECTIONS
 from ..http import upper_case_location
 from ..i18n import by_country_name, country_name, language, sort_key, substance_name
@@ -225,7 +225,7 @@ def authorities():
 
 @bp.get("/substances")
 def substances():
-    grouped = {cls: [] for cls in reference.SCHEDULE_CLASSES}
+    grouped = {cls: [] for cls in (*reference.SCHEDULE_CLASSES, reference.NATIONAL)}
     for item in reference.substances().values():
         for cls in item.schedules:
             grouped[cls].append(item)
@@ -245,21 +245,52 @@ def substance(key):
         amounts=reference.guideline_amounts(key),
         bans=ban_rows(substance=key),
         rules=rules_for_substance(found),
+        products=finder.products_containing(key),
         bannable=bool(set(BANNABLE_CLASSES) & set(found.schedules)),
         feeds=[feed(_("Changes that concern %(substance)s", substance=found.name(language())), f"/feeds/substances/{key}.atom")],
     )
 
 
+@bp.get("/products/<key>")
+def product(key):
+    found = reference.product(key)
+    if found is None:
+        raise NotFound(_("%(key)s is not a medicinal product the registry knows. Search for its name at /search.", key=key))
+    return render_template("product.html", product=found, substances=reference.substances())
+
+
+SEARCH_PAGE_LIMIT = 60  # hits on the search page, of all kinds together
+
+
 @bp.get("/search")
 def search():
-    query = request.args.get("q", "")[:100]
-    found = reference.search(query) if query.strip() else []
-    places = _by_name(key for kind, key in found if kind == "country")
-    medicines = sorted((key for kind, key in found if kind == "substance"), key=lambda key: sort_key(substance_name(key)))
-    if len(found) == 1:
-        kind, key = found[0]
-        return redirect(url_for("pages.country" if kind == "country" else "pages.substance", **{"country" if kind == "country" else "key": key}))
-    return render_template("search.html", query=query, countries=places, substances=medicines)
+    query = request.args.get("q", "")[:finder.QUERY_MAX]
+    found = finder.search(query, limit=SEARCH_PAGE_LIMIT)
+    named = [hit for hit in found.hits if hit.match != finder.FUZZY]
+    going = straight_to(named)
+    if going is not None:
+        return redirect(hit_url(going))
+    grouped = {kind: [hit for hit in named if hit.kind == kind] for kind in finder.KINDS}
+    return render_template("search.html", query=query, grouped=grouped, named=named,
+                           did_you_mean=found.did_you_mean if not named else (), hit_url=hit_url)
+
+
+def straight_to(named: list[finder.Hit]) -> finder.Hit | None:
+    """The one item a search means, whose page it goes to: the only item whose names hold the query at all, or
+    the only country or substance with exactly that name (generic products named after a substance are listed on
+    its page). A bare two-letter code is not a name one means this way: "fr" lists France among others."""
+    if len(named) == 1:
+        return named[0]
+    exact = [hit for hit in named if hit.match == finder.EXACT and hit.kind != "product"
+             and not (hit.kind == "country" and hit.matched == hit.key)]
+    return exact[0] if len(exact) == 1 else None
+
+
+def hit_url(hit: finder.Hit) -> str:
+    """The page of an item found."""
+    if hit.kind == "country":
+        return url_for("pages.country", country=hit.key)
+    return url_for("pages.substance" if hit.kind == "substance" else "pages.product", key=hit.key)
 
 
 def register(app) -> None:

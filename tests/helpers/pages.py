@@ -23,6 +23,9 @@ PUBLIC = [
     "/substances",
     "/substances/methylphenidate",
     "/search?q=fr",
+    "/search?q=Concertta",  # nothing but close spellings: "Did you mean …?"
+    "/products/ritalin-10-mg-tablet",
+    "/substances/tramadol",  # not under international control
     "/check",
     CHECK,
     *(check_url(FAMILY_TRIP, "/check/certificate", cert_lang=lang) for lang in certificate.LANGUAGES),

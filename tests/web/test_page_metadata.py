@@ -12,6 +12,8 @@ DEFAULT = "What a traveller under treatment needs, country by country"
 SPECIFIC = {
     "/countries/FR": "The rules France has notified for travellers",
     "/substances/methylphenidate": "Methylphenidate: how it is controlled internationally",
+    "/substances/tramadol": "Tramadol: not under international control",
+    "/products/ritalin-10-mg-tablet": "Ritalin 10 mg: what one unit contains",
     "/exports/": "The whole registry to download",
     "/api/v1/reference": "Reference of the registry's JSON API",
 }
