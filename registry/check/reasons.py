@@ -57,6 +57,7 @@ TEXTS = {
     "preparation-strength-unknown": "Schedule III of the 1961 Convention exempts preparations of %(substance)s only up to %(limits)s; without that strength the preparation is not exempted, and the rules for %(classes)s apply.",
     "preparation-too-strong": "This preparation of %(substance)s is stronger than Schedule III of the 1961 Convention allows (%(limits)s): it is not exempted, and the rules for %(classes)s apply.",
     "amount-total": "You carry %(amount_mg)s of %(substance)s in all your medicines; that total is what counts.",
+    "not-under-international-control": "%(substance)s is not under international control: no convention or guideline sets what travellers need for it, and this registry holds no rule of %(country)s for it. %(country)s may control it by its own law: ask its authority before you travel.",
     # Whose rules apply
     "no-notification": "%(country)s has not notified its requirements: the guidelines' defaults apply.",
     "requirements-withdrawn": "%(country)s withdrew its requirements: the guidelines' defaults apply until it notifies new ones.",

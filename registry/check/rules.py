@@ -36,6 +36,8 @@ PROHIBITED_CLASSES = {
 }
 SCHENGEN_SOURCE = "Schengen Convention, article 75"
 SCHEDULE_III_SOURCE = "1961 Convention, Schedule III"
+# Where a substance is found in none of the conventions' schedules (data/substances.json follows these lists).
+INTERNATIONAL_LISTS_SOURCE = "INCB Yellow List and Green List"
 
 # -- the result -------------------------------------------------------------------------------------
 
@@ -49,6 +51,8 @@ class ItemResult:
     documents: tuple[str, ...]
     reasons: tuple[Reason, ...]
     max_supply_days: int | None
+    computed: Mapping[str, Any] | None = None  # how the total was counted from a strength per unit (Item.computed)
+    not_controlled: tuple[str, ...] = ()  # the product's ingredients that nobody controls
 
     def as_json(self) -> dict:
         return {
@@ -57,6 +61,8 @@ class ItemResult:
             "documents": list(self.documents),
             "max_supply_days": self.max_supply_days,
             "reasons": [reason.as_json() for reason in self.reasons],
+            "computed": dict(self.computed) if self.computed is not None else None,
+            "not_controlled": list(self.not_controlled),
         }
 
 
@@ -187,7 +193,8 @@ def _country(code: str, role: str, trip: Trip, notified: Notifications) -> Count
     document = requirements.document if requirements else {}
     decisions = [_item(item, code, role, trip, notified) for item in trip.items]
     items = tuple(
-        ItemResult(item.substance, decision.verdict, _ordered(decision.documents), tuple(decision.reasons), limit)
+        ItemResult(item.substance, decision.verdict, _ordered(decision.documents), tuple(decision.reasons), limit,
+                   item.computed, item.not_controlled)
         for item, (decision, limit) in zip(trip.items, decisions)
     )
     contact = sorted({wanted for decision, _ in decisions for wanted in decision.contact})
@@ -227,6 +234,10 @@ def _item(item: Item, code: str, role: str, trip: Trip, notified: Notifications)
     _import_bans(item, live(notified, code, "import-bans"), decision)
     if decision.prohibited or not entry_rules:
         return decision, None
+    if reference.substance(item.substance).national and not _names(requirements, item.substance):
+        # No convention schedules it, so no default of the guidelines applies: only the country's own law.
+        decision.say("not-under-international-control", INTERNATIONAL_LISTS_SOURCE, substance=item.substance, country=code)
+        return decision, None
     if requirements is None:
         withdrawn = notified.get(code, {}).get("requirements")
         if withdrawn is not None:
@@ -243,11 +254,16 @@ def _item(item: Item, code: str, role: str, trip: Trip, notified: Notifications)
     return decision, _supply(item, requirements, trip.days, decision)
 
 
+def _names(requirements: Notified | None, substance: str) -> bool:
+    """Whether the country's rules name the substance itself."""
+    return requirements is not None and any(substance in rule["applies_to"] for rule in requirements.document["rules"])
+
+
 def _preparation(item: Item, decision: _Decision) -> None:
     """Why a declared Schedule III preparation is not exempted (¶29): the Schedule names only some drugs' preparations,
     each within a strength per dosage unit or a concentration."""
     exemption = item.exemption
-    if exemption in (None, "exempted"):
+    if exemption in (None, "exempted") or reference.substance(item.substance).national:
         return
     params = {"substance": item.substance, "classes": list(item.classes)}
     if exemption == "not-listed":

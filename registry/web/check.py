@@ -22,11 +22,11 @@ from urllib.parse import urlencode
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import format_decimal, gettext, lazy_gettext as _l
 
-from .. import i18n, reference
+from .. import i18n, reference, search
 from ..check import certificate as model_certificate, reasons, rules, trip as trips
 from ..check.notifications import Notified, current_documents
 from ..db import utcnow
-from ..i18n import SECTION_LABELS, close_substances, country_name, language
+from ..i18n import SECTION_LABELS, close_substances, country_name, language, milligrams, substance_name
 
 bp = Blueprint("check_pages", __name__)
 
@@ -36,7 +36,7 @@ NUMBER = re.compile(r"-?[0-9]{1,12}(?:\.[0-9]{1,9})?")
 # "1,5" is one and a half; "1,500" is ambiguous, so it stays text and the validator asks again.
 DECIMAL_COMMA = re.compile(r"-?[0-9]{1,12},(?:[0-9]{1,2}|[0-9]{4,9})")
 WHOLE = re.compile(r"-?[0-9]{1,9}")
-ITEM_FIELDS = ("substance", "amount", "unit", "unit_doses", "form", "preparation_class", "strength", "concentration", "prescription_days")
+ITEM_FIELDS = ("product", "substance", "amount", "unit", "unit_doses", "form", "preparation_class", "strength", "concentration", "prescription_days")
 ITEM_KEY = re.compile(r"items\.([0-9]{1,2})\.(" + "|".join(ITEM_FIELDS) + ")")
 # The request's field names that the form names differently.
 FORM_FIELDS = {"amount_mg": "amount", "strength_mg": "strength", "concentration_percent": "concentration"}
@@ -69,6 +69,7 @@ FIELD_LABELS = {
     "items": _l("Medicines"),
 }
 ITEM_FIELD_LABELS = {
+    "product": _l("medicine's name"),
     "substance": _l("substance"),
     "amount": _l("amount"),
     "unit": _l("unit"),
@@ -84,6 +85,7 @@ SOURCES = {
     "1961 Convention, Schedule III": _l("1961 Convention, Schedule III"),
     "1971 Convention, article 4(a)": _l("1971 Convention, article 4(a)"),
     rules.SCHENGEN_SOURCE: _l("Schengen Convention, article 75"),
+    rules.INTERNATIONAL_LISTS_SOURCE: _l("INCB Yellow List and Green List"),
 }
 VERSION_SOURCE = re.compile(r"([A-Z]{2}) (requirements|authorities|import-bans) version ([0-9]+)")
 
@@ -93,8 +95,10 @@ VERSION_SOURCE = re.compile(r"([A-Z]{2}) (requirements|authorities|import-bans) 
 
 @dataclass
 class Medicine:
-    """One medicine as typed in the form."""
+    """One medicine as typed in the form: a product and its units, or a substance with its total or its strength
+    per unit and units."""
 
+    product: str = ""
     substance: str = ""
     amount: str = ""
     unit: str = "mg"
@@ -108,11 +112,13 @@ class Medicine:
     @property
     def blank(self) -> bool:
         """A row left empty is not sent: an extra row never makes the request invalid."""
-        return not (self.substance or self.amount or self.unit_doses)
+        return not (self.product or self.substance or self.amount or self.unit_doses)
 
     def body(self) -> dict:
-        """The item as the API takes it: grams in milligrams, names as substance keys."""
+        """The item as the API takes it: grams in milligrams, names as product and substance keys."""
         item = {}
+        if self.product:
+            item["product"] = search.product_key(self.product) or self.product
         if self.substance:
             item["substance"] = substance_key(self.substance)
         if self.amount:
@@ -255,6 +261,14 @@ PROBLEM_WORDS = [
     (re.compile(r"Must have at least 1 item\."), _l("Enter at least one medicine.")),
     (re.compile(r"Has [0-9]+ items; at most (?P<high>[0-9]+) are allowed\."), _l("Enter at most %(high)s.")),
     (re.compile(r".* is listed twice\."), _l("This country is already in the list.")),
+    (re.compile(r"An item naming a product gives no .*"),
+     _l("Give either the medicine's name or its substance, strength and amount, not both.")),
+    (re.compile(r"With a product, give unit_doses: .*|With strength_mg and no amount_mg, give unit_doses: .*"),
+     _l("Type the number of tablets, capsules, patches… you carry.")),
+    (re.compile(r"Give a substance \(with amount_mg, or strength_mg and unit_doses\) or a product \(with unit_doses\)\."),
+     _l("Type the medicine's name as on the box, or its substance.")),
+    (re.compile(r"Give amount_mg, the total, or strength_mg and unit_doses\."),
+     _l("Type the total amount, or the strength per unit dose and the number of unit doses.")),
 ]
 def substance_key(text: str) -> str:
     """The key of the substance typed by any of its names, in any case; else the text, for the validator to name."""
@@ -267,12 +281,22 @@ def problem_in_words(path: str, message: str, body: dict) -> str:
     The API answers with field paths and its own wording (registry/check/trip.py); a person gets the field's
     label from `field_label` and this sentence. A message no pattern knows is shown as the validator said it.
     """
-    if path.endswith(".substance") and message not in trips.MESSAGES.values():
+    if path.endswith(".product") and " is not a known product key" in message:
         typed = _value(body, path)
-        names = [reference.substance(key).name(language()) for key in close_substances(str(typed))]
-        if not names:
-            return gettext("‘%(typed)s’ is not a substance we know.", typed=typed)
-        return gettext("‘%(typed)s’ is not a substance we know. Did you mean %(names)s?", typed=typed, names=_either(names))
+        labels = [reference.product(key).label for key in search.close_products(str(typed))]
+        if not labels:
+            return gettext("We don't know ‘%(typed)s’.", typed=typed)
+        return gettext("We don't know ‘%(typed)s’. Did you mean %(names)s?", typed=typed, names=_either(labels))
+    if path.endswith(".substance") and " is not a known substance key" in message:
+        typed = _value(body, path)
+        known = [reference.substance(key).name(language()) for key in close_substances(str(typed))]
+        if known:
+            return gettext("‘%(typed)s’ is not a substance we know. Did you mean %(names)s?", typed=typed, names=_either(known))
+        labels = [reference.product(key).label for key in search.close_products(str(typed))]
+        if labels:
+            return gettext("‘%(typed)s’ is not a substance we know. Did you mean the medicine %(names)s? Type it as the "
+                           "medicine's name.", typed=typed, names=_either(labels))
+        return gettext("‘%(typed)s’ is not a substance we know.", typed=typed)
     for pattern, words in PROBLEM_WORDS:
         matched = pattern.fullmatch(message)
         if matched:
@@ -336,6 +360,22 @@ def version_url(notified: Notified) -> str:
     return url_for("pages.version", country=notified.country, section=notified.section, number=notified.version)
 
 
+def computation(item: trips.Item) -> str | None:
+    """How an item's total was counted, in words ("Ritalin 10 mg × 60 = 600 mg methylphenidate"); None when it was given."""
+    computed = item.computed
+    if computed is None:
+        return None
+    what = reference.product(computed["product"]).label if computed["product"] else milligrams(computed["mg_per_unit"])
+    return gettext("%(what)s × %(units)s = %(amount)s %(substance)s", what=what, units=format_decimal(computed["unit_doses"]),
+                   amount=milligrams(computed["amount_mg"]), substance=substance_name(item.substance))
+
+
+@lru_cache(maxsize=None)
+def _product_labels() -> tuple[str, ...]:
+    """Every product's label, each once, in order: the choices the product field offers."""
+    return tuple(sorted({item.label for item in reference.products().values()}, key=i18n.sort_key))
+
+
 @lru_cache(maxsize=None)
 def _countries_by_name(lang: str) -> tuple[tuple[str, str], ...]:
     """Every country, as (code, name) in that language, in the order of the names."""
@@ -354,6 +394,7 @@ def _render(form: TripForm, status: int = 200, **context):
         form=form,
         countries=_countries_by_name(language()),
         substances=reference.substances(),
+        products=_product_labels(),
         forms=FORM_LABELS,
         units=list(UNITS),
         items_max=trips.ITEMS_MAX,
@@ -390,6 +431,7 @@ def check_page():
         PLACE_ROLE_LABELS=PLACE_ROLE_LABELS,
         disclaimer=gettext(result.disclaimer),
         reason_text=reason_text,
+        computation=computation,
         source_label=source_label,
         version_url=version_url,
     )

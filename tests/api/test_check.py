@@ -9,7 +9,9 @@ from registry.db import db
 from registry.models import AuditRecord, Version
 
 from ..helpers import ROOT
-from ..helpers.check_cases import BAD_REQUESTS, CASES, examined, item, publish, requirements, rule, run, trip
+from ..helpers.check_cases import (
+    BAD_REQUESTS, CASES, RITALIN, SUBOXONE, examined, item, product, publish, requirements, rule, run, trip,
+)
 
 SCHEMAS = ROOT / "schemas"
 REQUEST_SCHEMA = json.loads((SCHEMAS / "check-request.schema.json").read_text(encoding="utf-8"))
@@ -140,5 +142,43 @@ def test_the_api_keeps_field_paths_and_its_own_wording_where_the_page_speaks_to_
     answer = ask(client, trip(item("Ritalin", 100)))
 
     assert answer.status_code == 422
-    assert answer.json["errors"] == {"items.0.substance": [
-        "'Ritalin' is not a known substance key; keys are lower-case INNs joined by '-', as listed at /api/v1/substances."]}
+    [message] = answer.json["errors"]["items.0.substance"]
+    assert message.startswith("'Ritalin' is not a known substance key; keys are lower-case INNs joined by '-', "
+                              "as listed at /api/v1/substances. Did you mean ")
+    assert "product 'ritalin-10-mg-tablet' (Ritalin 10 mg)" in message
+
+
+def test_a_product_is_answered_with_how_its_total_was_counted_and_what_is_not_controlled(client):
+    answer = ask(client, trip(product(SUBOXONE, 28), product(RITALIN, 60), item("methylphenidate", 400)))
+
+    assert answer.status_code == 200, answer.json
+    buprenorphine, methylphenidate, more = answer.json["countries"][0]["items"]
+    assert buprenorphine["computed"] == {"product": SUBOXONE, "unit_doses": 28, "mg_per_unit": 8, "amount_mg": 224,
+                                         "expressed_as": "base (as hydrochloride)"}
+    assert buprenorphine["not_controlled"] == ["naloxone"]
+    assert (methylphenidate["computed"]["amount_mg"], more["computed"]) == (600, None)
+    assert [reason["params"]["amount_mg"] for reason in more["reasons"] if reason["code"] == "amount-total"] == [1000]
+
+
+def test_the_served_result_schema_validates_the_answers_of_products_strengths_and_national_substances(client, secretariat):
+    schema = client.get("/schemas/check-result.schema.json").json
+    assert schema == RESULT_SCHEMA
+    cases = [case for case in CASES if any("product" in entry or "amount_mg" not in entry for entry in case.trip["items"])
+             or "tramadol" in str(case.trip)]
+    assert len(cases) >= 5
+    for case in cases:
+        publish(client, secretariat, case.published)
+        jsonschema.validate(ask(client, case.trip).json, schema)
+
+
+def test_the_openapi_result_component_is_the_served_result_schema(client):
+    components = client.get("/api/v1/openapi.json").json["components"]["schemas"]
+
+    assert components["CheckResult"]["properties"].keys() == RESULT_SCHEMA["properties"].keys()
+    assert components["CheckResult"]["properties"]["countries"]["items"]["properties"]["items"]["items"]["properties"]["computed"] \
+        == _component(RESULT_SCHEMA["properties"]["countries"]["items"]["properties"]["items"]["items"]["properties"]["computed"])
+
+
+def _component(schema):
+    """A served schema's part as the OpenAPI description gives it: $defs references point at the components."""
+    return json.loads(json.dumps(schema).replace('"#/$defs/', '"#/components/schemas/'))

@@ -169,6 +169,7 @@ def test_a_prohibited_item_carries_no_documents_and_no_supply_limit():
 
     assert result["countries"][0]["items"][0] | {"reasons": None} == {
         "substance": "heroin", "verdict": "prohibited", "documents": [], "max_supply_days": None, "reasons": None,
+        "computed": None, "not_controlled": [],
     }
 
 

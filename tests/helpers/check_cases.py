@@ -21,6 +21,21 @@ def item(substance: str, amount_mg, **fields) -> dict:
     return {"substance": substance, "amount_mg": amount_mg, **fields}
 
 
+def product(key: str, unit_doses: int, **fields) -> dict:
+    """A medicine named by its product (data/products.json) and the number of units carried."""
+    return {"product": key, "unit_doses": unit_doses, **fields}
+
+
+def per_unit(substance: str, strength_mg, unit_doses: int, **fields) -> dict:
+    """A medicine named by its substance, its strength per unit and the number of units carried."""
+    return {"substance": substance, "strength_mg": strength_mg, "unit_doses": unit_doses, **fields}
+
+
+RITALIN, CONCERTA = "ritalin-10-mg-tablet", "concerta-36-mg-prolonged-release-tablet"
+SUBOXONE, DUROGESIC = "suboxone-8-mg-2-mg-sublingual-tablet", "durogesic-dtrans-50-microgram-per-hour-patch"
+CO_CODAMOL, TRAMAL = "co-codamol-30-mg-500-mg-tablet", "tramal-50-mg-capsule"
+
+
 def trip(*items: dict, destination: str = NOWHERE, **fields) -> dict:
     return {"destination": destination, "items": list(items), **fields}
 
@@ -214,6 +229,26 @@ CASES = [
          ("certificate-issuer-unknown", "guidelines Annex I"), (FR_CERTIFICATE,)),
     Case("schengen-certificate-asked-of-a-traveller-from-outside", trip(item("morphine", 10), destination="FR", departure="US"), DOCS, (SCHENGEN,),
          ("schengen-certificate-outside", "Schengen Convention, article 75"), (("FR", "requirements", requirements(rule(["1961-I"], [SCHENGEN]))),)),
+    # -- products and strengths per unit: the registry counts the totals (issue 14) ------------------------
+    Case("ritalin-10-mg-times-60-is-methylphenidate-600-mg", trip(product(RITALIN, 60)), DOCS, (RX,), ("annex-ii-within", "guidelines ¶26")),
+    Case("methylphenidate-10-mg-times-60-is-600-mg", trip(per_unit("methylphenidate", 10, 60)), DOCS, (RX,), ("annex-ii-within", "guidelines ¶26")),
+    Case("concerta-36-mg-times-30-is-1080-mg", trip(product(CONCERTA, 30)), DOCS, (RX,), ("retail-package-above", "guidelines ¶30")),
+    Case("suboxone-8-mg-2-mg-times-28-is-buprenorphine-224-mg", trip(product(SUBOXONE, 28)), DOCS, (RX,), ("annex-ii-within", "guidelines ¶26")),
+    Case("durogesic-patches-count-per-patch", trip(product(DUROGESIC, 12)), DOCS, (RX, CERT), ("annex-ii-above", "guidelines ¶26")),
+    Case("co-codamol-30-mg-a-tablet-is-a-schedule-iii-preparation", trip(product(CO_CODAMOL, 100)), NONE, (),
+         ("preparation-1961-iii", "guidelines ¶29")),
+    Case("codeine-of-120-mg-a-unit-is-not-a-schedule-iii-preparation", trip(per_unit("codeine", 120, 100, preparation_class="1961-III")),
+         DOCS, (RX,), ("preparation-too-strong", "1961 Convention, Schedule III")),
+    Case("a-product-and-a-substance-of-it-count-together", trip(product(RITALIN, 60), item("methylphenidate", 1500)), DOCS, (RX, CERT),
+         ("amount-total", "guidelines ¶24")),
+    # A substance only some countries control: their own rule where they notified one, else no default at all.
+    Case("tramadol-where-the-country-notified-a-rule-for-it", trip(product(TRAMAL, 30), destination="AE"), DOCS, (RX, PERMIT),
+         ("rule-always", "AE requirements version 1"), (("AE", "requirements", requirements(rule(["tramadol"], [RX, PERMIT]))),)),
+    Case("tramadol-where-the-country-notified-no-rule-for-it", trip(product(TRAMAL, 30), destination="FR"), NONE, (),
+         ("not-under-international-control", "INCB Yellow List and Green List"),
+         (("FR", "requirements", requirements(rule(["1961-I"], [RX, PERMIT]))),)),
+    Case("tramadol-where-the-country-notified-nothing", trip(item("tramadol", 1500)), NONE, (),
+         ("not-under-international-control", "INCB Yellow List and Green List")),
     Case("schengen-certificate-asked-without-a-departure", trip(item("morphine", 10), destination="FR"), DOCS, (SCHENGEN,),
          ("schengen-certificate-departure-unknown", "Schengen Convention, article 75"), (("FR", "requirements", requirements(rule(["1961-I"], [SCHENGEN]))),)),
 ]
@@ -243,6 +278,15 @@ BAD_REQUESTS = [
     (trip(item("morphine", 1), transit=["DE", "AT", "CH", "IT", "SI", "HR", "HU", "SK", "CZ", "PL", "LT"]), "transit", "at most 10", True),
     (trip(item("morphine", 1), transit=["DE", "DE"]), "transit.1", "listed twice", True),
     (trip("morphine"), "items.0", "Must be an object", True),
+    (trip(item("Ritalin", 600)), "items.0.substance", "Did you mean product 'ritalin-10-mg-tablet'", True),
+    (trip(item("metylphenidate", 600)), "items.0.substance", "Did you mean 'methylphenidate'", True),
+    (trip(product("ritalinn", 60)), "items.0.product", "Did you mean product 'ritalin", True),
+    (trip(product(RITALIN, 60, substance="methylphenidate")), "items.0.substance", "the product says it", True),
+    (trip(product(RITALIN, 60, form=None)), "items.0.form", "the product says it", True),
+    (trip({"product": RITALIN}), "items.0.unit_doses", "give unit_doses", True),
+    (trip({"unit_doses": 60}), "items.0.substance", "Give a substance", True),
+    (trip({"substance": "codeine", "unit_doses": 60}), "items.0.amount_mg", "or strength_mg and unit_doses", True),
+    (trip({"substance": "codeine", "strength_mg": 30}), "items.0.unit_doses", "give unit_doses", True),
 ]
 
 

@@ -25,7 +25,8 @@ def check_url(body: dict, path: str = "/check", **extra) -> str:
     pairs += [("transit", code) for code in body.get("transit") or []]
     pairs += [("days", str(body["days"]))] if body.get("days") is not None else []
     for index, medicine in enumerate(body["items"]):
-        pairs += [(f"items.{index}.substance", medicine["substance"]), (f"items.{index}.amount", str(medicine["amount_mg"]))]
+        pairs += [(f"items.{index}.{name}", str(medicine[field])) for field, name in
+                  (("product", "product"), ("substance", "substance"), ("amount_mg", "amount")) if field in medicine]
         pairs += [(f"items.{index}.{FORM_NAMES.get(name, name)}", str(medicine[name]))
                   for name in ("unit_doses", "form", "preparation_class", "strength_mg", "concentration_percent", "prescription_days")
                   if medicine.get(name) is not None]

@@ -19,7 +19,7 @@ def registry(app, authority):
 
 def fill_medicine(page, number: int, substance: str, amount: str, unit: str, unit_doses: str, form: str) -> None:
     medicine = page.get_by_role("group", name=f"Medicine {number}", exact=True)
-    medicine.get_by_role("combobox", name="Substance (required)").fill(substance)
+    medicine.get_by_role("combobox", name="Substance", exact=True).fill(substance)
     medicine.get_by_label("Total amount of the substance you carry").fill(amount)
     medicine.get_by_label("Unit", exact=True).select_option(unit)
     medicine.get_by_label("Number of unit doses").fill(unit_doses)
@@ -132,4 +132,27 @@ def test_a_mistyped_substance_is_told_in_chinese_with_the_closest_names_and_a_ca
 
     page.locator("#f-items-0-substance").fill("MORPHINE")
     page.locator("#f-items-0-amount").press("Enter")
+    page.locator("#result").wait_for()  # the next page, not the one the key was pressed on
     assert page.locator("#result article[data-substance=morphine]").count() == 1
+
+
+@pytest.mark.parametrize("size", [DESKTOP, {"width": 320, "height": 640}])
+def test_a_patient_types_the_name_on_the_box_and_sees_how_the_total_was_counted(browser, registry, size):
+    context = browser.new_context(viewport=size, locale="en-GB")
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    page.goto(registry + "/check")
+    page.get_by_label("Country of destination").select_option("FR")
+    medicine = page.get_by_role("group", name="Medicine 1", exact=True)
+    name = medicine.get_by_role("combobox", name="Medicine's name, as on the box")
+    assert name.get_attribute("list") == "product-choices"  # the browser's own autocomplete, no script needed
+    name.fill("ritalin 10 MG")
+    medicine.get_by_label("Number of unit doses").fill("60")
+    page.get_by_role("button", name="Check this trip").click()
+
+    counted = page.locator('li[data-product="ritalin-10-mg-tablet"] .computed')
+    assert counted.inner_text() == "Ritalin 10 mg × 60 = 600 mg Methylphenidate"
+    api = page.request.post(registry + "/api/v1/check", data={"destination": "FR", "items": [{"substance": "methylphenidate", "amount_mg": 600, "unit_doses": 60, "form": "tablet"}]}).json()
+    assert page.locator("#result").get_attribute("data-verdict") == api["verdict"]
+    assert no_overflow(page)
+    context.close()

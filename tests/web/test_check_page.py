@@ -206,7 +206,8 @@ def test_errors_on_the_page_name_no_field_path_and_no_api_wording(client):
 
     summary = root.get_element_by_id("error-summary").text_content()
     assert summary.count("—") == 8
-    assert "‘Ritalin’ is not a substance we know." in summary and "Did you mean" not in summary  # nothing close to a brand
+    # A brand typed as the substance: no substance is close, the medicines of that name are offered.
+    assert "‘Ritalin’ is not a substance we know. Did you mean the medicine Ritalin 10 mg" in summary
     for developer_words in ("items.", "transit.", "substance key", "/api/", "ISO 3166", "got ", "allowed:", "Must "):
         assert developer_words not in summary, developer_words
 
@@ -235,7 +236,12 @@ def test_the_form_offers_every_substance_and_country_named_in_the_pages_language
     ({"items.0.substance": "morphine", "items.0.amount": "-1"}, "items.0.amount", "at least 0.001 mg"),
     ({"items.0.substance": "morphine", "items.0.amount": "100 mg"}, "items.0.amount", "Type a number, such as 200 or 1.5."),
     ({"items.0.substance": "morphine", "items.0.amount": "20000", "items.0.unit": "g"}, "items.0.amount", "at most 10,000,000 mg"),
-    ({"items.0.substance": "morphine"}, "items.0.amount", "Fill this in."),
+    ({"items.0.substance": "morphine"}, "items.0.amount", "Type the total amount, or the strength per unit dose and the number of unit doses."),
+    ({"items.0.substance": "morphine", "items.0.strength": "10"}, "items.0.unit_doses", "Type the number of tablets, capsules, patches… you carry."),
+    ({"items.0.product": "Ritalinn 10 mg", "items.0.unit_doses": "60"}, "items.0.product", "We don't know ‘Ritalinn 10 mg’. Did you mean Ritalin 10 mg"),
+    ({"items.0.product": "Ritalin 10 mg"}, "items.0.unit_doses", "Type the number of tablets, capsules, patches… you carry."),
+    ({"items.0.product": "Ritalin 10 mg", "items.0.unit_doses": "60", "items.0.substance": "morphine"}, "items.0.substance",
+     "Give either the medicine's name or its substance, strength and amount, not both."),
     ({"items.0.substance": "unobtainium", "items.0.amount": "1"}, "items.0.substance", "‘unobtainium’ is not a substance we know."),
     ({"items.0.substance": "morphine", "items.0.amount": "1", "items.0.unit_doses": "2.5"}, "items.0.unit_doses", "Type a whole number, such as 30."),
     ({"items.0.substance": "morphine", "items.0.amount": "1", "items.0.form": "patch"}, "items.0.form", "Choose a dosage form from the list."),
@@ -476,3 +482,37 @@ def test_the_pages_send_the_security_headers_and_no_inline_script_style_or_forei
         assets = root.xpath("//link/@href | //img/@src | //script/@src")
         assert all(asset.startswith("/") and not asset.startswith("//") for asset in assets), assets
         assert client.get("/static/check.css").status_code == 200 and client.get("/static/check.js").status_code == 200
+
+
+@pytest.mark.parametrize("typed", ["Ritalin 10 mg", "RITALIN 10 MG", "ritalin-10-mg-tablet"])
+def test_a_product_typed_as_on_the_box_is_counted_and_the_computation_shown(client, typed):
+    page = client.get("/check", query_string={"destination": "FR", "items.0.product": typed, "items.0.unit_doses": "60"})
+    same = client.get(check_url(trip(item("methylphenidate", 600, unit_doses=60, form="tablet"), destination="FR")))
+    root = html(page)
+
+    assert page.status_code == 200
+    assert shown(page) == shown(same)
+    assert root.xpath('//li[@data-product="ritalin-10-mg-tablet"]/span[@class="computed"]')[0].text_content() \
+        == "Ritalin 10 mg × 60 = 600 mg Methylphenidate"
+    assert "Ritalin 10 mg" in [option.get("value") for option in root.xpath('//datalist[@id="product-choices"]/option')]
+
+
+def test_a_combination_names_its_uncontrolled_ingredient_and_a_strength_per_unit_is_counted_in_chinese(client):
+    page = client.get("/check", query_string={"destination": "FR", "lang": "zh", "items.0.product": "Suboxone 8 mg/2 mg",
+                                              "items.0.unit_doses": "28", "items.1.substance": "methylphenidate",
+                                              "items.1.strength": "10", "items.1.unit_doses": "60"})
+    root = html(page)
+
+    assert page.status_code == 200
+    suboxone, methylphenidate = root.xpath('//dl[contains(@class, "trip-summary")]//li')
+    assert "naloxone" in suboxone.xpath('.//span[@class="not-controlled"]')[0].text_content()
+    assert "Suboxone" in suboxone.text_content() and "8 mg/2 mg × 28 = 224 mg" in suboxone.text_content()
+    assert "10 mg × 60 = 600 mg" in methylphenidate.text_content()
+
+
+def test_a_substance_under_national_control_only_is_said_so_on_the_page(client):
+    page = client.get("/check", query_string={"destination": "FR", "items.0.product": "Tramal 50 mg", "items.0.unit_doses": "30"})
+
+    [reason] = html(page).xpath('//article[@data-substance="tramadol"]//ol[@class="reasons"]/li')
+    assert reason.get("data-code") == "not-under-international-control"
+    assert "INCB Yellow List and Green List" in reason.text_content()
