@@ -4,6 +4,8 @@ One source for every description of a request body: the section documents
 (registry/documents.py) and the traveller check's request (registry/check/trip.py)
 become, here, both the files in ``schemas/`` (registry/exports/schemas.py writes them)
 and the components of the OpenAPI description (registry/api), so the two cannot disagree.
+A product as the API and the exports give it (``Product.as_json()``) is described the
+same way, from registry/search.py's ``ProductOut``.
 
 Every schema is self-contained: the definitions it uses are bundled in its ``$defs``,
 and it is identified by a stable URN (``$id``), not by a URL, because the same file is
@@ -14,8 +16,8 @@ substance in the same region twice.
 """
 from marshmallow import fields, validate
 
-from . import documents, reference
-from .check import trip as trips
+from . import documents, reference, search
+from .check import result as check_result, trip as trips
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ID_PREFIX = "urn:travellers-registry:schema:"
@@ -32,6 +34,8 @@ TITLES = {
     "authorities": "authorities: The authorities that issue permits and certificates, or answer enquiries",
     "import-bans": "import-bans: Import prohibitions under article 13 of the 1971 Convention",
     "check-request": "Traveller check request",
+    "check-result": "Traveller check result",
+    "product": "product: A medicinal product as travellers name it, and what one unit of it contains",
 }
 DESCRIPTIONS = {
     "requirements": "The requirements document, as an authority submits it and the registry publishes it.",
@@ -39,6 +43,12 @@ DESCRIPTIONS = {
     "import-bans": "The import-bans document, as an authority submits it and the registry publishes it. "
                    "The registry also refuses a second ban of the same substance for the same region.",
     "check-request": "The body of POST /api/v1/check: a trip and the medicines carried.",
+    "check-result": "The answer of POST /api/v1/check: the worst verdict over the trip, every document it needs, and per "
+                    "country (destination first, then each transit country) and per medicine the verdict, documents and "
+                    "reasons, each reason citing its source, and how each total was counted. The official texts of each "
+                    "country prevail.",
+    "product": "A product of the registry's reference data (data/products.json), as GET /api/v1/products/{key} "
+               "and registry.json (reference_data.products) give it.",
 }
 # The marshmallow schema each request schema is generated from, and its name in the OpenAPI description.
 SOURCES = {
@@ -46,11 +56,15 @@ SOURCES = {
     "authorities": documents.Authorities,
     "import-bans": documents.ImportBans,
     "check-request": trips.CheckRequest,
+    "check-result": check_result.CheckResult,
+    "product": search.ProductOut,
 }
 COMPONENTS = {"requirements": "Requirements", "authorities": "Authorities", "import-bans": "ImportBans",
-              "check-request": "CheckRequest"}
-# Every file in schemas/, served at /schemas/{name}.schema.json (check-result is written by hand).
-SERVED = ("requirements", "authorities", "import-bans", "check-request", "check-result", "change", "registry", "metadata", "index")
+              "check-request": "CheckRequest", "product": "Product",
+              "check-result": "CheckResult"}
+# Every file in schemas/, served at /schemas/{name}.schema.json.
+SERVED = ("requirements", "authorities", "import-bans", "check-request", "check-result", "product", "change", "registry",
+          "metadata", "index")
 # The shared definitions' names as OpenAPI components.
 DEF_COMPONENTS = {"date": "Date", "language": "LanguageCode", "country": "CountryCode", "substance": "SubstanceKey",
                   "class-or-substance": "ClassOrSubstance", "text": "Text"}
@@ -82,7 +96,8 @@ def shared() -> dict[str, tuple[dict, tuple[str, ...]]]:
         "date": ({**DAY, "description": "A real calendar date, YYYY-MM-DD."}, ()),
         "language": ({"description": "An ISO 639-1 language code.", "enum": languages()}, ()),
         "country": ({"description": "An ISO 3166-1 alpha-2 country code, upper case.", "enum": list(reference.countries())}, ()),
-        "substance": ({"description": "The key of a substance of the 1961 or 1971 schedules (/api/v1/substances).",
+        "substance": ({"description": "The key of a substance of the 1961 or 1971 schedules, or of one some countries "
+                                      "control nationally (/api/v1/substances).",
                        "enum": list(reference.substances())}, ()),
         "class-or-substance": ({"description": "A schedule class or a substance key.",
                                 "anyOf": [{"enum": list(reference.SCHEDULE_CLASSES)}, {"$ref": "#/$defs/substance"}]},
@@ -164,6 +179,11 @@ class Generator:
         if isinstance(field, documents.Phone):
             return {"type": "string", "pattern": documents.PHONE.pattern,
                     "description": "International form: '+', the country code, then digits and spaces."}
+        plain = {fields.String: "string", fields.Integer: "integer", fields.Number: "number", fields.Boolean: "boolean",
+                 fields.Dict: "object"}
+        for field_class, kind in plain.items():
+            if isinstance(field, field_class):  # an answer's field: what its metadata says of it
+                return {"type": kind, **{name: value for name, value in field.metadata.items() if name in _KEYWORDS}}
         if isinstance(field, documents.Email):
             return {"type": "string", "format": "email", "maxLength": 254, "not": {"pattern": FORBIDDEN_IN_LINE},
                     "description": "An office's e-mail address."}
@@ -197,6 +217,19 @@ class Generator:
                 {"if": {"required": ["permit_lead_days"]},
                  "then": {"required": ["documents"], "properties": {"documents": {"contains": {"const": "import-permit"}}}}},
             ]
+        if schema_class is trips.CheckItem:
+            # One way of naming the medicine (trip.CheckItem._one_way_of_naming).
+            given = [{"required": [name]} for name in trips.PRODUCT_GIVES]
+            return [{"oneOf": [
+                {"description": "A product and its number of units.", "required": ["product", "unit_doses"],
+                 "properties": {"unit_doses": {"type": "integer"}}, "not": {"anyOf": given}},
+                {"description": "A substance and the total milligrams carried.", "required": ["substance", "amount_mg"],
+                 "not": {"required": ["product"]}},
+                {"description": "A substance, its strength per unit and the number of units: the total is their product.",
+                 "required": ["substance", "strength_mg", "unit_doses"],
+                 "properties": {"strength_mg": {"type": "number"}, "unit_doses": {"type": "integer"}},
+                 "not": {"anyOf": [{"required": ["product"]}, {"required": ["amount_mg"]}]}},
+            ]}]
         if schema_class is documents.Requirements:
             return [_when("transit", "own-rules", then={"required": ["transit_notes"]},
                           otherwise={"not": {"required": ["transit_notes"]}})]
@@ -210,12 +243,17 @@ class Generator:
         return []
 
 
+# The JSON Schema keywords an answer's field may give in its metadata (as apispec reads them too).
+_KEYWORDS = ("enum", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "examples",
+             "additionalProperties")
+
+
 def _when(name: str, value: str, *, then: dict, otherwise: dict) -> dict:
     return {"if": {"properties": {name: {"const": value}}, "required": [name]}, "then": then, "else": otherwise}
 
 
 def request_schema(name: str) -> dict:
-    """The JSON Schema of a request body (a section document, or "check-request"), with its $defs bundled."""
+    """The JSON Schema of a request body (a section document, or "check-request") or of a product, with its $defs bundled."""
     generator = Generator()
     body = generator.object(SOURCES[name])
     return {
@@ -229,7 +267,7 @@ def request_schema(name: str) -> dict:
 
 
 def openapi_components() -> dict[str, dict]:
-    """The request schemas as OpenAPI 3.1 components: the same schemas, their $defs as components of their own."""
+    """The request schemas and the product's as OpenAPI 3.1 components: the same schemas, their $defs as components of their own."""
     components = {}
     for name, component in COMPONENTS.items():
         schema = request_schema(name)

@@ -30,6 +30,8 @@ FILE_DESCRIPTIONS = {
 }
 BUNDLE_FILES = tuple(FILE_DESCRIPTIONS)
 SUMMED_FILES = tuple(name for name in BUNDLE_FILES if name not in ("SHA256SUMS", SIGNATURE_FILE))
+# The reference tables: a bundle made before one of them was added lacks it, and restore reads none of them.
+REFERENCE_FILES = tuple(table.filename for table in TABLES if table.reference)
 
 
 def metadata(state: State, generated_at: datetime, counts: dict[str, int]) -> dict:
@@ -49,7 +51,8 @@ def datapackage() -> dict:
         "profile": "tabular-data-package",
         "name": "travellers-registry",
         "title": "National rules for travellers under treatment with internationally controlled drugs",
-        "description": "The notifications of the registry (UN guidelines of 2003, ¶35–36), flattened into tables. "
+        "description": "The notifications of the registry (UN guidelines of 2003, ¶35–36), flattened into tables, "
+                       "and its reference data: substances, guideline amounts, medicinal products and their ingredients. "
                        "registry.json and changes.jsonl hold the same data as JSON; README.md explains every field.",
         "resources": [table.resource() for table in TABLES],
     }

@@ -16,6 +16,7 @@ import json
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Iterator
 
 
@@ -79,11 +80,30 @@ class State:
         return replace(self, confirmed=(0, None))
 
     def tag(self, *parameters) -> str:
-        """An entity tag for one export of this state: the head hash commits to every version before it."""
+        """An entity tag for one export of this state: the head hash commits to every version before it,
+        reference_digest to the reference data the exports carry."""
         latest = rfc3339(self.confirmed[1]) if self.confirmed[1] else None
-        key = [FORMAT_VERSION, VERSION, self.last_seq, self.hash, self.confirmed[0], latest, self.demo,
+        key = [FORMAT_VERSION, VERSION, reference_digest(), self.last_seq, self.hash, self.confirmed[0], latest, self.demo,
                self.as_of.isoformat() if self.as_of else None, *parameters]
         return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:32]
+
+
+def reference_data() -> dict:
+    """registry.json's reference_data: the editions the reference data follows, and every product."""
+    return {"edition": dict(reference.edition()), "products": [item.as_json() for item in reference.products().values()]}
+
+
+@lru_cache(maxsize=None)
+def reference_digest() -> str:
+    """SHA-256 of the reference data the exports carry (registry.json's and the reference tables'), so that
+    new reference data (a product added, a substance controlled) makes new exports and new ETags even when
+    the application's version stays the same. It is read once per process, as the reference data is."""
+    substances = [[key, item.inn, dict(item.names), list(item.schedules), item.note]
+                  for key, item in reference.substances().items()]
+    amounts = [[item.substance, item.annex, item.form, item.amount_mg, item.paragraph] for item in reference.guideline_amounts()]
+    countries = [[code, dict(item.names)] for code, item in reference.countries().items()]
+    content = [reference_data(), substances, amounts, countries]
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def end_of(day: date) -> datetime:
@@ -122,7 +142,8 @@ def header(state: State, generated_at: datetime) -> dict:
 
 
 def registry_document(state: State, generated_at: datetime) -> dict:
-    """registry.json: every ISO country with, per section, its current version and last confirmation, or null."""
+    """registry.json: every ISO country with, per section, its current version and last confirmation, or null;
+    then the reference data's products (as they are now, also for an as_of day)."""
     heads = history.current_versions(until_seq=state.last_seq)
     confirmed = history.last_confirmed(list(heads.values()), until=state.until)
     countries = {}
@@ -132,7 +153,7 @@ def registry_document(state: State, generated_at: datetime) -> dict:
             row = heads.get((code, section))
             entry[section] = None if row is None else {**history.resource(row), "last_confirmed": rfc3339(confirmed[row.seq])}
         countries[code] = entry
-    return {**header(state, generated_at), "countries": countries}
+    return {**header(state, generated_at), "countries": countries, "reference_data": reference_data()}
 
 
 def registry_json(state: State, generated_at: datetime | None = None) -> bytes:

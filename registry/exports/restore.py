@@ -10,7 +10,7 @@ from typing import Iterator
 
 from .. import chain
 from ..documents import SECTIONS
-from .bundle import SUMMED_FILES, sha256_file
+from .bundle import REFERENCE_FILES, SUMMED_FILES, sha256_file
 from .files import FORMAT_VERSION, ExportError
 from .signing import SIGNATURE_FILE, SignatureError, public_key_pem, verify
 
@@ -95,7 +95,7 @@ def _check_sums(directory: Path) -> None:
         if not re.fullmatch(r"[0-9a-f]{64}", digest) or not name:
             raise ExportError(f"SHA256SUMS line {number} is not '<sha256>  <file name>'.")
         listed[name] = digest
-    missing = [name for name in SUMMED_FILES if name not in listed]
+    missing = [name for name in SUMMED_FILES if name not in listed and name not in REFERENCE_FILES]
     if missing:
         raise ExportError(f"SHA256SUMS does not list {', '.join(missing)}.")
     for name, digest in listed.items():

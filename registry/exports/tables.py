@@ -50,6 +50,7 @@ class Table:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...] = ()
     foreign_keys: tuple[tuple[str, str, str], ...] = ()
+    reference: bool = False  # the exporting registry's reference data, not its history: restore does not read it
 
     @property
     def filename(self) -> str:
@@ -95,6 +96,8 @@ def _flag(name: str, description: str, required: bool = False) -> Column:
 
 
 _VERSION_KEY = (("seq", "versions", "seq"), ("country", "countries", "country"))
+# Whether a convention or only some countries control a substance (Product.as_json's "control").
+CONTROLS = ("international", reference.NATIONAL)
 _SECTION_COLUMNS = tuple(
     column
     for section in SECTIONS
@@ -246,15 +249,21 @@ TABLES = (
         foreign_keys=_VERSION_KEY,
     ),
     Table(
-        "substances", "Reference data: every substance of the 1961 and 1971 schedules (current edition, see metadata.json).",
+        "substances", "Reference data: every substance of the 1961 and 1971 schedules, and those under no international "
+                      "control that some countries control by their own law (current edition, see metadata.json).",
         (
             Column("key", "string", "The substance key used in documents.", required=True),
             Column("inn", "string", "International Nonproprietary Name, or the list's name.", required=True),
             Column("name_en", "string", "Name in English.", required=True),
             Column("name_zh", "string", "Name in Chinese."),
-            Column("schedules", "list", "Schedule classes, e.g. 1961-I,1961-IV.", required=True),
+            Column("schedules", "list", f"Schedule classes, e.g. 1961-I,1961-IV; {reference.NATIONAL} alone for a substance "
+                                        "no convention schedules.", required=True),
+            Column("control", "string", f"international: in a schedule of the 1961 or 1971 Convention; {reference.NATIONAL}: "
+                                        "controlled only by some countries' law.", required=True, enum=CONTROLS),
+            Column("note", "string", "For a nationally controlled substance: who controls it, and since when."),
         ),
         primary_key=("key",),
+        reference=True,
     ),
     Table(
         "guideline-amounts", "Reference data: the amounts of Annexes II and III of the guidelines that threshold guideline refers to.",
@@ -267,6 +276,48 @@ TABLES = (
             Column("paragraph", "string", "Paragraph of the guidelines.", required=True),
         ),
         foreign_keys=(("substance", "substances", "key"),),
+        reference=True,
+    ),
+    Table(
+        "products", "Reference data: medicinal products as travellers name them (data/products.json); "
+                    "their active ingredients are in product-ingredients.csv.",
+        (
+            Column("key", "string", "The product's key (GET /api/v1/products/{key}).", required=True),
+            Column("label", "string", "Its usual name and strengths, as on the box: Ritalin 10 mg.", required=True),
+            Column("names", "list", "Names printed on the box, the usual one first.", required=True),
+            Column("markets", "list", "ISO 3166-1 alpha-2 codes of countries where it is sold under those names "
+                                      "(not necessarily every one).", required=True),
+            Column("form", "string", "Dosage form.", required=True, enum=reference.PRODUCT_FORMS),
+            Column("unit", "string", "What one counts of it: the unit its strengths are given per.", required=True,
+                   enum=reference.PRODUCT_UNITS),
+            _flag("schedule_1961_iii", "true: a preparation within Schedule III of the 1961 Convention at these strengths; "
+                                       "false: beyond it; empty: it holds no drug that Schedule III names."),
+            Column("note", "string", "What else a traveller should know of it."),
+        ),
+        primary_key=("key",),
+        reference=True,
+    ),
+    Table(
+        "product-ingredients", "Reference data: every active ingredient of every product, one row each "
+                               "(controlled or not), in the order of the label.",
+        (
+            Column("product", "string", "The product's key, as in products.csv.", required=True),
+            Column("ingredient", "integer", "Position of the ingredient in the product, from 0.", required=True),
+            Column("inn", "string", "International Nonproprietary Name, in English.", required=True),
+            Column("substance", "string", "Its substance key (substances.csv); empty for an ingredient no convention "
+                                          "and no country controls."),
+            Column("control", "string", f"international or {reference.NATIONAL}, as in substances.csv; "
+                                        "empty: not controlled.", enum=CONTROLS),
+            Column("strength", "string", "The strength as the label prints it: 10 mg, 50 µg/h.", required=True),
+            Column("mg_per_unit", "number", "Milligrams in one unit (tablet, patch, bottle…), counted as labelled "
+                                            "(see expressed_as).", required=True),
+            Column("expressed_as", "string", "What the labelled strength counts: base, or the salt (hydrochloride…).",
+                   required=True),
+            Column("percent", "number", "Concentration in per cent, for an undivided preparation."),
+        ),
+        primary_key=("product", "ingredient"),
+        foreign_keys=(("product", "products", "key"), ("substance", "substances", "key")),
+        reference=True,
     ),
 )
 TABLE_NAMES = tuple(table.name for table in TABLES)
@@ -351,7 +402,20 @@ def _country_rows(state: State) -> Iterator[dict]:
 def _substance_rows() -> Iterator[dict]:
     for key, item in reference.substances().items():
         yield {"key": key, "inn": item.inn, "name_en": item.names["en"], "name_zh": item.names.get("zh"),
-               "schedules": list(item.schedules)}
+               "schedules": list(item.schedules), "control": reference.NATIONAL if item.national else "international", "note": item.note}
+
+
+def _product_rows() -> Iterator[tuple[str, dict]]:
+    """products.csv and product-ingredients.csv, from the products as the API gives them (Product.as_json)."""
+    for item in reference.products().values():
+        product = item.as_json()
+        for name in product["names"]:
+            if "," in name:  # a list cell joins its items with ","
+                raise ExportError(f"The product name {name!r} ({product['key']}) holds a comma, which a list cell cannot.")
+        yield "products", {name: product[name] for name in
+                           ("key", "label", "names", "markets", "form", "unit", "schedule_1961_iii", "note")}
+        for index, ingredient in enumerate(product["ingredients"]):
+            yield "product-ingredients", {"product": product["key"], "ingredient": index, **ingredient}
 
 
 def _amount_rows() -> Iterator[dict]:
@@ -434,6 +498,8 @@ def write_history(directory: Path, state: State, progress: Callable[[int], None]
             tables.write("substances", values)
         for values in _amount_rows():
             tables.write("guideline-amounts", values)
+        for table, values in _product_rows():
+            tables.write(table, values)
     finally:
         tables.close()
     return tables.counts

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from registry import reference
 from registry.exports import bundle as export_bundle, files as export_files, tables as export_tables
 from registry.db import utcnow
 from registry.db import db
@@ -486,3 +487,67 @@ def test_an_older_states_exports_just_made_are_not_removed_before_their_request_
         published.publish("IT", "requirements", factories.requirements(max_supply_days=day + 1), FEB_1 + timedelta(days=day + 1))
         assert client.get("/exports/registry.zip").status_code == 200
     assert older.zip.is_file() and older.files()
+
+
+def _product_from_tables(product: dict, ingredients: list[dict]) -> dict:
+    """A product put back together from its row of products.csv and its rows of product-ingredients.csv."""
+    return {**product, "ingredients": [{name: value for name, value in row.items() if name not in ("product", "ingredient")}
+                                       for row in sorted(ingredients, key=lambda row: row["ingredient"])]}
+
+
+def test_products_csv_and_product_ingredients_csv_hold_every_product_as_registry_json_and_the_reference_data_do(client, published,
+                                                                                                              tmp_path):
+    unzip(client.get("/exports/registry.zip").data, tmp_path)
+    kinds = {table.name: {column.name: column.type for column in table.columns} for table in export_tables.TABLES}
+    rows = {name: [{column: _value(cell, kinds[name][column]) for column, cell in row.items()} for row in _read_table(tmp_path, name)]
+            for name in ("products", "product-ingredients")}
+    from_tables = [_product_from_tables(row, [item for item in rows["product-ingredients"] if item["product"] == row["key"]])
+                   for row in rows["products"]]
+    expected = [item.as_json() for item in reference.products().values()]
+    assert from_tables == expected
+    registry = json.loads((tmp_path / "registry.json").read_text(encoding="utf-8"))
+    assert registry["reference_data"] == {"edition": dict(reference.edition()), "products": expected}
+    metadata = json.loads((tmp_path / "metadata.json").read_text(encoding="utf-8"))
+    assert metadata["counts"]["products"] == len(expected)
+    assert metadata["counts"]["product-ingredients"] == sum(len(item["ingredients"]) for item in expected)
+
+
+def test_a_researcher_finds_every_codeine_product_and_sees_naloxone_as_not_controlled(client, published, tmp_path):
+    unzip(client.get("/exports/registry.zip").data, tmp_path)
+    ingredients = _read_table(tmp_path, "product-ingredients")
+    codeine = {row["product"] for row in ingredients if row["substance"] == "codeine"}
+    assert "co-codamol-30-mg-500-mg-tablet" in codeine
+    [naloxone] = [row for row in ingredients if row["product"] == "suboxone-8-mg-2-mg-sublingual-tablet" and row["inn"] == "naloxone"]
+    assert (naloxone["substance"], naloxone["control"], naloxone["ingredient"]) == ("", "", "1")
+    [ritalin] = [row for row in _read_table(tmp_path, "products") if row["key"] == "ritalin-10-mg-tablet"]
+    assert ritalin["label"] == "Ritalin 10 mg" and "CH" in ritalin["markets"].split(",") and ritalin["schedule_1961_iii"] == ""
+
+
+def test_a_nationally_controlled_substance_is_a_substance_row_of_class_national(client, published, tmp_path):
+    unzip(client.get("/exports/registry.zip").data, tmp_path)
+    substances = {row["key"]: row for row in _read_table(tmp_path, "substances")}
+    assert (substances["tramadol"]["schedules"], substances["tramadol"]["control"]) == ("national", "national")
+    assert substances["tramadol"]["note"]
+    assert (substances["morphine"]["schedules"], substances["morphine"]["control"], substances["morphine"]["note"]) == (
+        "1961-I", "international", "")
+    [tramal] = [row for row in _read_table(tmp_path, "product-ingredients") if row["product"] == "tramal-50-mg-capsule"]
+    assert (tramal["substance"], tramal["control"]) == ("tramadol", "national")
+
+
+def test_every_product_name_fits_a_list_cell():
+    """names is a list cell, joined with ","; a name holding a comma would read back as two."""
+    assert not [name for item in reference.products().values() for name in item.names if "," in name]
+
+
+def test_new_reference_data_gives_every_export_a_new_etag_and_new_files(client, published, monkeypatch):
+    before = {url: client.get(url) for url in ("/exports/registry.json", "/exports/registry.zip")}
+    fewer = dict(list(reference.products().items())[1:])
+    monkeypatch.setattr(reference, "products", lambda: fewer)
+    export_files.reference_digest.cache_clear()
+    try:
+        after = {url: client.get(url, headers={"If-None-Match": response.headers["ETag"]}) for url, response in before.items()}
+    finally:
+        export_files.reference_digest.cache_clear()
+    assert all(response.status_code == 200 for response in after.values())
+    assert [item["key"] for item in after["/exports/registry.json"].json["reference_data"]["products"]] == list(fewer)
+    assert len(before["/exports/registry.json"].json["reference_data"]["products"]) == len(fewer) + 1

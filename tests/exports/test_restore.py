@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from registry.exports import bundle as export_bundle
+from registry.exports import bundle as export_bundle, signing
 from registry.db import dispose_engines, utcnow
 from registry.db import db
 from registry.models import Confirmation, Setting, Version
@@ -209,3 +209,35 @@ def test_a_restored_registry_gives_the_query_planner_its_statistics(source, apps
         else:
             analysed = db.session.execute(db.text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'versions'")).scalar() > 0
     assert analysed
+
+
+
+def _without(app, bundle, *names):
+    """The bundle without those files, its sums and signature made anew as the registry would have made them."""
+    for name in names:
+        (bundle / name).unlink()
+    sums = "".join(f"{export_bundle.sha256_file(bundle / name)}  {name}\n" for name in export_bundle.SUMMED_FILES
+                   if name not in names).encode("ascii")
+    (bundle / "SHA256SUMS").write_bytes(sums)
+    with app.app_context():
+        (bundle / signing.SIGNATURE_FILE).write_bytes(signing.sign(sums))
+
+
+def test_a_bundle_made_before_the_product_tables_restores(source, apps, sqlite_url, tmp_path):
+    """Reference tables are not restored, so a signed bundle without products.csv and product-ingredients.csv
+    (as bundles were before them) loads all the same."""
+    export(source, tmp_path / "bundle")
+    _without(source, tmp_path / "bundle", "products.csv", "product-ingredients.csv")
+    target = apps(sqlite_url())
+    restored = restore(target, tmp_path / "bundle")
+    assert restored.exit_code == 0, restored.output
+    assert versions_in(target) == 41
+
+
+def test_a_signed_bundle_without_a_table_of_the_history_is_refused(source, apps, sqlite_url, tmp_path):
+    export(source, tmp_path / "bundle")
+    _without(source, tmp_path / "bundle", "rules.csv")
+    target = apps(sqlite_url())
+    restored = restore(target, tmp_path / "bundle")
+    assert restored.exit_code == 1 and "does not list rules.csv" in restored.output
+    assert versions_in(target) == 0

@@ -218,3 +218,39 @@ def test_the_language_list_is_the_reference_data_s():
     assert "en" in languages and "zh" in languages and len(languages) == len(set(languages)) > 150
     assert all(reference.is_language(code) for code in languages)
 
+
+
+def test_every_product_is_valid_against_the_product_schema_on_its_own():
+    from registry import reference
+
+    schema = json.loads((SCHEMAS / "product.schema.json").read_text(encoding="utf-8"))
+    checker = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    assert reference.products()
+    for product in reference.products().values():
+        checker.validate(product.as_json())
+
+
+@pytest.mark.parametrize("change", [
+    lambda product: product.update(form="powder"),
+    lambda product: product.update(colour="blue"),
+    lambda product: product["ingredients"][0].update(control="regional"),
+    lambda product: product["ingredients"][0].update(mg_per_unit="10 mg"),
+    lambda product: product["ingredients"][0].pop("expressed_as"),
+], ids=["form", "unknown-field", "control", "mg-as-text", "no-expressed-as"])
+def test_the_product_schema_refuses_what_no_product_is(change):
+    from registry import reference
+
+    schema = json.loads((SCHEMAS / "product.schema.json").read_text(encoding="utf-8"))
+    product = reference.product("ritalin-10-mg-tablet").as_json()
+    change(product)
+    assert not Draft202012Validator(schema).is_valid(product)
+
+
+def test_the_product_schema_describes_every_field_of_a_product():
+    """A field added to Product.as_json without one in ProductOut fails here, not in a researcher's validator."""
+    from registry import reference
+
+    described = request_schemas.request_schema("product")
+    product = reference.product("suboxone-8-mg-2-mg-sublingual-tablet").as_json()
+    assert set(described["properties"]) == set(product)
+    assert set(described["properties"]["ingredients"]["items"]["properties"]) == set(product["ingredients"][0])

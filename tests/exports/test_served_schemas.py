@@ -54,6 +54,7 @@ def real_documents(base: str) -> dict[str, list]:
         "import-bans": [change["document"] for change in changes if change["document"] and change["meta"]["section"] == "import-bans"],
         "check-request": [CHECK],
         "check-result": [json.loads(fetch(base + "/api/v1/check", CHECK))],
+        "product": json.loads(fetch(base + "/exports/registry.json"))["reference_data"]["products"],
         "change": changes,
         "registry": [json.loads(fetch(base + "/exports/registry.json")), json.loads(bundle.read("registry.json"))],
         "metadata": [json.loads(bundle.read("metadata.json"))],
