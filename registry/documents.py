@@ -466,7 +466,7 @@ class ImportBans(DocumentSchema):
             marker = (ban.get("substance"), ban.get("region"))
             if marker in seen:
                 raise ValidationError(
-                    {"bans": {index: {"substance": [f"Already banned in ban {seen[marker]} for the same region."]}}}
+                    {"bans": {index: {"substance": [f"The same substance is already banned for the same region at bans.{seen[marker]}."]}}}
                 )
             seen[marker] = index
 

@@ -63,7 +63,7 @@ BAD_DOCUMENTS = [
     ("import-bans", B(bans=[ban(substance="morphine")]), "bans.0.substance", "Article 13"),
     ("import-bans", B(bans=[ban(substance="heroin")]), "bans.0.substance", "Article 13"),
     ("import-bans", B(bans=[ban(substance="lysergide")]), "bans.0.substance", "Article 13"),
-    ("import-bans", B(bans=[ban(), ban()]), "bans.1.substance", "Already banned"),
+    ("import-bans", B(bans=[ban(), ban()]), "bans.1.substance", "already banned for the same region at bans.0"),
     ("import-bans", B(bans=[ban(since="yesterday")]), "bans.0.since", "YYYY-MM-DD"),
     ("import-bans", B(bans=[ban(special_licence=None)]), "bans.0.special_licence", "null"),
     ("import-bans", {"effective_from": "2026-01-01"}, "bans", "required"),

@@ -5,7 +5,8 @@ of a form field. Field names are the document's own paths (``rules.0.threshold``
 so the problems that ``documents.validate_document`` reports by path land next
 to the field they concern. The draft is turned back into a document without
 judging it: a number that is not a number stays text, and the document schemas —
-the one place where validation lives — say what is wrong.
+the one place where validation lives — say what is wrong. A document of the wrong
+shape (a preview's hidden copy, altered) becomes a draft of what fits the fields.
 
 Editing must not change what the author did not touch, or republishing an
 unchanged section would list differences. So lists keep their order, checked
@@ -90,7 +91,7 @@ class CodesField(FormField):
     """A list of codes typed as one line: "fr, en"."""
 
     def from_document(self, value):
-        return ", ".join(value or [])
+        return ", ".join(map(str, value)) if isinstance(value, list) else _text(value)
 
     def to_document(self, draft):
         codes = [code for code in re.split(r"[\s,;]+", draft) if code]
@@ -104,7 +105,7 @@ class ChecksField(FormField):
         self.choices = tuple(choices)
 
     def from_document(self, value):
-        return list(value or [])
+        return _texts(value)
 
     def from_form(self, form, name):
         return [value for value in form.getlist(name) if value]
@@ -124,7 +125,7 @@ class ValuesField(FormField):
     """A list of single values, one input each (substance keys, schedule classes)."""
 
     def from_document(self, value):
-        return list(value or [])
+        return _texts(value)
 
     def from_form(self, form, name):
         return [form.get(f"{name}.{index}", "") for index in _indices(form, name)]
@@ -169,7 +170,8 @@ class TextField(FormField):
     """Text in several languages, {"en": "…", "fr": "…"}, as rows of language and text."""
 
     def from_document(self, value):
-        return [{"lang": lang, "text": text} for lang, text in (value or {}).items()]
+        items = value.items() if isinstance(value, dict) else ()
+        return [{"lang": str(lang), "text": _text(text)} for lang, text in items]
 
     def from_form(self, form, name):
         # Browsers send every line break of a textarea as CR LF (HTML, "constructing the entry
@@ -204,7 +206,7 @@ class ObjectField(FormField):
     always: tuple = ()  # list fields to send even when empty (the validator wants them)
 
     def from_document(self, value):
-        value = value or {}
+        value = value if isinstance(value, dict) else {}
         draft = {name: kind.from_document(value.get(name)) for name, kind in self.fields.items()}
         draft[KEYS] = " ".join(sorted(key for key in value if key in self.fields))
         return draft
@@ -250,7 +252,7 @@ class RowsField(FormField):
     item: ObjectField
 
     def from_document(self, value):
-        return [self.item.from_document(row) for row in value or []]
+        return [self.item.from_document(row) for row in value] if isinstance(value, list) else []
 
     def from_form(self, form, name):
         return [self.item.from_form(form, f"{name}.{index}") for index in _indices(form, name)]
@@ -272,6 +274,14 @@ class RowsField(FormField):
 
 
 LISTS = (CodesField, ChecksField, ValuesField, RowsField)
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _texts(value) -> list[str]:
+    return [_text(item) for item in value] if isinstance(value, list) else []
 
 
 def _join(prefix: str, key) -> str:

@@ -21,7 +21,7 @@ from werkzeug.exceptions import BadRequest
 
 from .. import accounts, changes, history, publishing, reference
 from ..db import utcnow
-from ..documents import BANNABLE_CLASSES, validate_document
+from ..documents import validate_document
 from ..http import UnreadableBody, error_response, parse_json
 from ..i18n import by_country_name, country_name
 from ..models import Account
@@ -177,10 +177,8 @@ def _editor(country: str, section: str, draft: forms.Draft, etag: str, *, status
         current=current,
         checks_order=lambda path, ticked: forms.checks_order(section, path, ticked),
         field_label=wording.field_label,
-        substances=reference.substances(),
-        classes=reference.SCHEDULE_CLASSES,
+        substance_choices=wording.substance_choices,
         country_codes=list(reference.countries()),
-        bannable=[item for item in reference.substances().values() if set(item.schedules) & set(BANNABLE_CLASSES)],
     ), status
 
 

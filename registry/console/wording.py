@@ -1,18 +1,28 @@
 """The editor's problems in words people read: the field as the form shows it, not its path in the document.
 
-The validator (registry/documents.py) files problems by path (``bans.0.substance``) for
-the API's clients; the console names the field as its label reads ("Ban 1, substance")
-and, for a substance it does not know, offers the known names closest to what was typed.
+The validator (registry/documents.py) files problems by path (``bans.0.substance``) and words
+them for the API's clients, who keep both. The console names the field as its label reads
+("Ban 1, substance") and says each problem as a sentence in the page's language (WORDS): a
+substance it does not know gets the known names closest to what was typed, a product's name
+("Ritalin") the substances it contains.
 """
-from flask_babel import gettext as _, lazy_gettext as _l
+import re
+from decimal import Decimal
 
-from ..i18n import close_substances, language, substance_key, substance_name
+from flask_babel import format_decimal, gettext as _, lazy_gettext as _l, ngettext
+
+from .. import reference, search
+from ..documents import BANNABLE_CLASSES
+from ..i18n import (
+    DOCUMENT_KIND_LABELS, SCHEDULE_CLASS_LABELS, SCHEDULE_CLASS_SHORT_LABELS, THRESHOLD_LABELS, TRANSIT_CHOICE_LABELS,
+    applies_to_name, close_substances, language, sort_key, substance_key, substance_name,
+)
 
 # A list's items, by the list's name: "%(number)s" is the item's place, counting from 1.
 ITEMS = {
     "rules": _l("Rule %(number)s"),
     "supply_exceptions": _l("Supply exception %(number)s"),
-    "legal_basis": _l("Legal basis %(number)s"),
+    "legal_basis": _l("Legal text %(number)s"),
     "authorities": _l("Authority %(number)s"),
     "bans": _l("Ban %(number)s"),
     "applies_to": _l("substance or class %(number)s"),
@@ -36,6 +46,78 @@ FIELDS = {
     "rules": _l("rules"), "supply_exceptions": _l("supply exceptions"), "legal_basis": _l("legal basis"),
     "authorities": _l("authorities"), "bans": _l("bans"),
 }
+
+# What arrives only when the form's hidden copy of the document was altered: the editor never builds it.
+DAMAGED = _l("The form was damaged in transit; open the editor again.")
+
+# Each message of registry/documents.py (matched whole) and what a person reads instead. Named groups
+# fill the sentence: `value` is what was typed, numbers are written the page's way, `number` counts from 1.
+WORDS = [
+    (r"This field is required\.|This field may not be null\.", _l("Fill this in.")),
+    (r"Must not be empty\.", _l("Type some text: spaces alone are not enough.")),
+    (r"The text contains (?:the control character|an unpaired surrogate|the non-character) U\+(?P<code>[0-9A-F]+).*",
+     _l("The text contains a character that cannot be stored here (U+%(code)s): a line break in a one-line field, "
+        "a control character or a non-character. Remove it.")),
+    (r"Is (?P<count>[0-9]+) characters long; at most (?P<high>[0-9]+) are allowed\.",
+     _l("The text is %(count)s characters long; shorten it to at most %(high)s.")),
+    (r"(?P<value>.*) is not a (?:document kind|threshold|value of travellers_allowed|value of transit|role); allowed: .*",
+     _l("“%(value)s” is not one of the choices; choose from the list.")),
+    (r"Must be true or false, not .*", _l("Answer yes or no.")),
+    (r"Must be a whole number, not .*", _l("Type a whole number, such as 30.")),
+    (r"Must be between (?P<low>[0-9]+) and (?P<high>[0-9]+)(?: days)?; got .*", _l("Type a whole number from %(low)s to %(high)s.")),
+    (r"Must be a number of milligrams, not .*", _l("Type a number, such as 200 or 1.5.")),
+    (r"Must be at least (?P<low>[0-9.]+) and at most (?P<high>[0-9.]+) mg; got .*",
+     _l("Type an amount of at least %(low)s mg and at most %(high)s mg.")),
+    (r"Must be a date written YYYY-MM-DD, not .*", _l("Give a whole date: day, month and year.")),
+    (r"(?P<value>.*) is not a real date\.", _l("“%(value)s” is not a day of the calendar.")),
+    (r"(?P<value>.*) is not an ISO 639-1 language code .*",
+     _l("“%(value)s” is not a language code: use two lower-case letters, such as en, fr or zh.")),
+    (r"Country codes are upper case: use '(?P<upper>[A-Z]+)', not .*", _l("Write the country code in capitals: %(upper)s.")),
+    (r"(?P<value>.*) is not an ISO 3166-1 alpha-2 country code .*",
+     _l("“%(value)s” is not a country code; choose a country from the list.")),
+    (r"(?P<value>.*) is not a known substance key; .*", _l("“%(value)s” is not a substance we know.")),
+    (r"(?P<value>.*) is neither a schedule class .* nor a known substance key\.",
+     _l("“%(value)s” is neither a schedule class nor a substance we know.")),
+    (r"Must be an http or https URL of at most (?P<high>[0-9]+) characters\.",
+     _l("Give a web address starting with https:// or http://, of at most %(high)s characters.")),
+    (r"(?P<value>.*) is not an absolute http or https URL\.",
+     _l("“%(value)s” is not a whole web address: write it with https:// or http://, e.g. https://www.example.org/.")),
+    (r"(?P<value>.*) is not in international form: .*",
+     _l("“%(value)s” is not a telephone number in international form: +, the country code, then the number, "
+        "e.g. +33 1 55 87 30 00.")),
+    (r"Must be an e-mail address\.", _l("Give an e-mail address, such as office@example.org.")),
+    (r"(?P<value>.*) is not an e-mail address\.", _l("“%(value)s” is not an e-mail address: write it as name@example.org.")),
+    (r"Give the text in at least one language\.", _l("Give the text in at least one language.")),
+    (r"Must be a non-empty string\.", _l("Type the text in this language, or remove the language.")),
+    (r"Must have at least 1 item\.", _l("Give at least one.")),
+    (r"Must have at least (?P<count>[0-9]+) items\.", _l("Give at least %(count)s.")),
+    (r"Has (?P<count>[0-9]+) items; at most (?P<high>[0-9]+) are allowed\.",
+     _l("There are %(count)s; at most %(high)s are allowed.")),
+    (r"(?P<twice>.*) is listed twice\.", _l("“%(twice)s” is listed twice; remove one.")),
+    (r"At most (?P<high>[0-9]+) rules are allowed\.|Longer than maximum length (?P<most>[0-9]+)\.",
+     _l("There are too many; at most %(high)s are allowed.")),
+    (r"List between (?P<low>[0-9]+) and (?P<high>[0-9]+) authorities\.",
+     _l("List at least %(low)s and at most %(high)s authorities.")),
+    (r"A threshold of 'amount' needs threshold_mg, .*", _l("With “%(amount)s”, give the amount in milligrams.")),
+    (r"A threshold of 'amount' applies only to substance keys, not to schedule classes \((?P<classes>.*)\): .*",
+     _l("“%(amount)s” is for substances only, not for classes (%(classes)s): an amount means something only for one substance.")),
+    (r"threshold_mg is used only with threshold 'amount'\.", _l("Give an amount only when the rule applies “%(amount)s”.")),
+    (r"A threshold of 'days' needs threshold_days, .*",
+     _l("With “%(days)s”, give the longest supply, in days, allowed without these documents.")),
+    (r"threshold_days is used only with threshold 'days'\.", _l("Give days of supply only when the rule applies “%(days)s”.")),
+    (r"permit_lead_days is used only in a rule whose documents include 'import-permit'\.",
+     _l("Give the days ahead only when the documents include %(permit)s.")),
+    (r"transit 'own-rules' needs transit_notes .*", _l("With “%(own_rules)s”, say what travellers in transit must carry.")),
+    (r"transit_notes is used only with transit 'own-rules'\.", _l("Give transit rules only when transit has “%(own_rules)s”.")),
+    (r"Article 13 of the 1971 Convention covers only substances in its Schedules II, III and IV; (?P<inn>.*) is in (?P<classes>.*)\.",
+     _l("Article 13 of the 1971 Convention allows bans only of substances in its Schedules II, III and IV; "
+        "%(substance)s is in %(classes)s.")),
+    (r"The same substance is already banned for the same region at bans\.(?P<ban>[0-9]+)\.", _l("Already banned in ban %(number)s for the same region.")),
+    (r"The body .*|An object has .*", _l("The form holds far more than any section needs; nothing was checked.")),
+    (r"Must be a string\.|Must be a list\.|Must be an object\.|Must be an object keyed by language code, .*|Unknown field: .*"
+     r"|The field name contains .*|The document must be a JSON object\.", DAMAGED),
+]
+WORDS = [(re.compile(pattern, re.S), sentence) for pattern, sentence in WORDS]
 
 
 def field_label(path: str) -> str:
@@ -68,16 +150,96 @@ def _value_at(document, path: str):
     return document
 
 
+def _listed(items: list[str]) -> str:
+    return _(", ").join(items)
+
+
+def _classes(text: str) -> str:
+    """The schedules a validator's message lists ("1961-I, 1961-IV", "national"), in words."""
+    names = []
+    for code in (item.strip() for item in text.split(",")):
+        if code == reference.NATIONAL:
+            names.append(_("no schedule of the conventions (controlled by some countries only)"))
+        else:
+            names.append(str(SCHEDULE_CLASS_SHORT_LABELS.get(code, code)))
+    return _listed(names)
+
+
+def _fill(matched: re.Match, sentence, typed) -> str:
+    """The sentence, with what the message said in the page's words (`typed`: the value at the field)."""
+    found = {name: value for name, value in matched.groupdict().items() if value is not None}
+    values = {
+        "amount": THRESHOLD_LABELS["amount"], "days": THRESHOLD_LABELS["days"],
+        "own_rules": TRANSIT_CHOICE_LABELS["own-rules"], "permit": DOCUMENT_KIND_LABELS["import-permit"],
+    }
+    for name, value in found.items():
+        if name == "value":
+            values[name] = value[1:-1] if len(value) > 1 and value[0] == value[-1] == "'" else value
+        elif name == "twice":  # a substance or class by its name, as the list shows it
+            values[name] = applies_to_name(typed) if isinstance(typed, str) else value
+        elif name == "classes":
+            values[name] = _classes(value)
+        elif name == "inn":
+            values["substance"] = substance_name(substance_key(value) or value)
+        elif name == "ban":
+            values["number"] = int(value) + 1  # the validator counts bans from 0
+        elif name == "most":
+            values["high"] = format_decimal(Decimal(value))
+        elif name in ("code", "upper"):
+            values[name] = value
+        else:
+            values[name] = format_decimal(Decimal(value))
+    return str(sentence) % {name: str(value) for name, value in values.items()}
+
+
+def unknown_substance(typed: str, *, or_class: bool = False) -> str:
+    """What to say of a substance typed that the registry does not know: a product's name, or a misspelling;
+    `or_class` where a schedule class would do too."""
+    named = [reference.product(key) for key in search.products_named(typed)]
+    keys = list(dict.fromkeys(item.substance for product in named for item in product.controlled))
+    if keys:
+        names = [substance_name(key) for key in keys]
+        inns = _listed([reference.substance(key).inn for key in keys])
+        return ngettext("“%(typed)s” is a product; its controlled substance is %(inns)s. Did you mean %(names)s?",
+                        "“%(typed)s” is a product; its controlled substances are %(inns)s. Did you mean %(names)s?",
+                        len(keys), typed=typed, inns=inns, names=" / ".join(names))
+    if or_class:
+        sentence = _("“%(typed)s” is neither a schedule class nor a substance we know.", typed=typed)
+    else:
+        sentence = _("“%(typed)s” is not a substance we know.", typed=typed)
+    close = close_substances(typed)
+    if close:
+        sentence += " " + _("Did you mean %(names)s?", names=" / ".join(substance_name(key) for key in close))
+    return sentence
+
+
+def problem_in_words(document, path: str, message: str) -> str:
+    """One problem of the validator as a sentence about the field a person sees, in the page's language."""
+    typed = _value_at(document, path)
+    if _is_substance(path) and isinstance(typed, str) and typed.strip() and substance_key(typed) is None \
+            and typed not in reference.SCHEDULE_CLASSES:
+        return unknown_substance(typed, or_class=".applies_to." in f".{path}")
+    for pattern, sentence in WORDS:
+        matched = pattern.fullmatch(message)
+        if matched:
+            return _fill(matched, sentence, typed)
+    return message
+
+
 def in_words(document: dict, problems: dict[str, list[str]]) -> dict[str, list[str]]:
-    """The problems, with an unknown substance said plainly and the closest known names offered."""
-    worded = {}
-    for path, messages in problems.items():
-        typed = _value_at(document, path)
-        if _is_substance(path) and isinstance(typed, str) and substance_key(typed) is None:
-            sentence = _("“%(typed)s” is not a substance we know.", typed=typed)
-            close = close_substances(typed)
-            if close:
-                sentence += " " + _("Did you mean %(names)s?", names=" / ".join(substance_name(key) for key in close))
-            messages = [sentence]
-        worded[path] = messages
-    return worded
+    """The problems by field path, each said as a sentence for people."""
+    return {path: list(dict.fromkeys(problem_in_words(document, path, message) for message in messages))
+            for path, messages in problems.items()}
+
+
+def substance_choices(*, bannable: bool = False, classes: bool = False) -> list[tuple[str, str]]:
+    """What a substance field's list offers: (what to type, what it is), the name in the page's language with
+    its key and schedules; only what article 13 reaches when `bannable`; the schedule classes first with `classes`."""
+    lang = language()
+    offered = [(code, str(SCHEDULE_CLASS_LABELS[code])) for code in reference.SCHEDULE_CLASSES] if classes else []
+    substances = [item for item in reference.substances().values()
+                  if not bannable or set(item.schedules) & set(BANNABLE_CLASSES)]
+    for item in sorted(substances, key=lambda item: sort_key(item.name(lang))):
+        schedules = _classes(", ".join(item.schedules))
+        offered.append((item.name(lang), f"{item.key} · {schedules}"))
+    return offered

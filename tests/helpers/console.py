@@ -1,5 +1,8 @@
 """Signing in to the authority console and posting its forms, as a browser does."""
+import html
 import re
+
+from werkzeug.datastructures import MultiDict
 
 from registry.console import forms
 
@@ -32,3 +35,29 @@ def form_of(kind, value, name="") -> list[tuple[str, str]]:
     if isinstance(kind, forms.TextField):
         return [pair for index, row in enumerate(value) for pair in ((f"{name}.{index}.lang", row["lang"]), (f"{name}.{index}.text", row["text"]))]
     return [(name, value)]
+
+
+def editor_post(client, country, section, document, *, action="preview", etag=None):
+    """Post a document through the editor, the way its form sends it."""
+    page = client.get(f"/console/{country}/{section}")
+    assert page.status_code == 200
+    if etag is None:
+        etag = re.search(r'name="etag" value="([^"]*)"', page.get_data(as_text=True)).group(1)
+    draft = forms.from_document(section, document)
+    fields = form_of(forms.SPECS[section], draft.values) + [("csrf_token", csrf(page)), ("etag", etag), ("action", action)]
+    return client.post(f"/console/{country}/{section}", data=MultiDict(fields))
+
+
+def hidden(response, name) -> str:
+    return html.unescape(re.search(rf'name="{name}" value="([^"]*)"', response.get_data(as_text=True)).group(1))
+
+
+def publish_from_preview(client, country, section, preview):
+    data = {"csrf_token": csrf(preview), "etag": hidden(preview, "etag"), "document": hidden(preview, "document"), "action": "publish"}
+    return client.post(f"/console/{country}/{section}", data=data)
+
+
+def error_summary(response) -> str:
+    """The error summary at the top of the editor, as read: tags dropped, spaces collapsed."""
+    summary = re.search(r'<div class="error-summary".*?</div>', response.get_data(as_text=True), re.S).group(0)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", summary)).split())
