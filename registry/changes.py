@@ -193,6 +193,9 @@ def _requirements(difference: Difference, before: dict, after: dict) -> None:
                            f"({_fields(old_exceptions[key], item)}).", key)
     for key in old_exceptions.keys() - new_exceptions.keys():
         difference.add(f"Supply exception removed for {', '.join(key)}.", key)
+    # An empty list of exceptions is a statement ("none"), which a document may also leave out.
+    if ("supply_exceptions" in before) != ("supply_exceptions" in after) and not after.get("supply_exceptions"):
+        difference.add("Supply exceptions: none." if "supply_exceptions" in after else "Supply exceptions: no longer stated.")
 
     _text(difference, before, after, "transit_notes", "Transit notes")
     _text(difference, before, after, "treatment_continuity", "Continuity of treatment information")

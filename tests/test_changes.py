@@ -68,3 +68,13 @@ def test_a_changed_authority_shows_what_its_contact_data_became():
 def test_an_unchanged_document_is_still_described_as_republished_without_change():
     for section, build in factories.DOCUMENTS.items():
         assert describe(section, build(), build()).sentences == ["Republished without any change in content."]
+
+
+@pytest.mark.parametrize("before", [None, {"supply_exceptions": [{"substances": ["methadone"], "max_supply_days": 90}]}])
+def test_an_empty_list_of_supply_exceptions_reads_otherwise_than_none_stated(before):
+    # Found by the property above: "supply_exceptions": [] and no such field had read the same.
+    stated = factories.requirements(supply_exceptions=[])
+    unstated = factories.requirements()
+    unstated.pop("supply_exceptions", None)
+    old = None if before is None else {**unstated, **before}
+    assert describe("requirements", old, stated).sentences != describe("requirements", old, unstated).sentences
