@@ -170,3 +170,21 @@ def page(browser):
     context.set_default_timeout(WAIT_MS)
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch):
+    """A writable copy of data/ that the reference loaders read instead of the real one."""
+    from registry import reference
+
+    copy = tmp_path / "data"
+    shutil.copytree(reference.DATA_DIR, copy)
+    loaders = (reference._substance_file, reference._amount_file, reference._schengen, reference._schedule_iii_file,
+               reference._countries, reference._product_file)
+    for loader in loaders:
+        loader.cache_clear()
+    monkeypatch.setattr(reference, "DATA_DIR", copy)
+    yield copy
+    monkeypatch.undo()
+    for loader in loaders:
+        loader.cache_clear()

@@ -1,7 +1,6 @@
 """The medicinal products of data/products.json: what travellers carry, as the box names it."""
 import json
 import re
-import shutil
 
 import pytest
 
@@ -22,20 +21,6 @@ CATEGORIES = {
     "nationally controlled": {"pregabalin", "gabapentin", "modafinil", "ketamine", "esketamine", "lisdexamfetamine"},
 }
 
-
-@pytest.fixture
-def data_copy(tmp_path, monkeypatch):
-    """A writable copy of data/ that the loaders read instead of the real one."""
-    copy = tmp_path / "data"
-    shutil.copytree(reference.DATA_DIR, copy)
-    loaders = (reference._substance_file, reference._schedule_iii_file, reference._product_file)
-    for loader in loaders:
-        loader.cache_clear()
-    monkeypatch.setattr(reference, "DATA_DIR", copy)
-    yield copy
-    monkeypatch.undo()
-    for loader in loaders:
-        loader.cache_clear()
 
 
 def change_product(data_dir, key, change):

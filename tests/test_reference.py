@@ -4,7 +4,6 @@ Products (data/products.json) are tested in tests/test_products.py."""
 import dataclasses
 import json
 import re
-import shutil
 
 import pytest
 
@@ -35,21 +34,6 @@ def strings_outside_source_spelling(value):
     elif isinstance(value, str):
         yield value
 
-
-@pytest.fixture
-def data_copy(tmp_path, monkeypatch):
-    """A writable copy of data/ that the loaders read instead of the real one."""
-    copy = tmp_path / "data"
-    shutil.copytree(reference.DATA_DIR, copy)
-    loaders = (reference._substance_file, reference._amount_file, reference._schengen, reference._schedule_iii_file,
-               reference._countries, reference._product_file)
-    for loader in loaders:
-        loader.cache_clear()
-    monkeypatch.setattr(reference, "DATA_DIR", copy)
-    yield copy
-    monkeypatch.undo()
-    for loader in loaders:
-        loader.cache_clear()
 
 
 def rewrite(path, change):
