@@ -1,4 +1,4 @@
-"""Languages of the pages: English and Chinese, chosen by ?lang=, a cookie, or Accept-Language.
+"""Languages of the pages: the six of the United Nations, chosen by ?lang=, a cookie, or Accept-Language.
 
 Every string a page shows goes through Flask-Babel. The catalogues are the
 ``translations/*/LC_MESSAGES/messages.po`` files themselves: each is compiled in
@@ -7,7 +7,8 @@ and a wheel all serve current translations with no build step to forget, and no
 compiled binary is ever committed (docs/web.md, "Translations").
 
 The names of the contract's codes (document kinds, schedule classes, roles…) are
-here too, so that every surface says them the same way in both languages.
+here too, so that every surface says them the same way in every language. Dates, numbers and lists are
+written as Babel's CLDR data writes them in each language, and Arabic pages run right to left.
 """
 import io
 from datetime import date, datetime
@@ -28,10 +29,13 @@ from werkzeug.utils import cached_property
 from . import reference, search
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
-LANGUAGES = ("en", "zh")
-LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
+# The official languages of the United Nations, in the UN's order (alphabetical in English).
+LANGUAGES = ("ar", "zh", "en", "fr", "ru", "es")
+DEFAULT_LANGUAGE = "en"  # the language of the source strings, for a browser that accepts none of the six
+# Each language named in itself, as the language menu shows it.
+LANGUAGE_NAMES = {"ar": "العربية", "zh": "中文", "en": "English", "fr": "Français", "ru": "Русский", "es": "Español"}
 # BCP 47 tags for <html lang>: the Chinese catalogue is written in simplified characters.
-HTML_LANG = {"en": "en", "zh": "zh-Hans"}
+HTML_LANG = {"ar": "ar", "zh": "zh-Hans", "en": "en", "fr": "fr", "ru": "ru", "es": "es"}
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600  # 1 year, in seconds
 
@@ -72,13 +76,37 @@ def select_language() -> str:
     kept = request.cookies.get(COOKIE)
     if kept in LANGUAGES:
         return kept
-    return request.accept_languages.best_match(LANGUAGES) or "en"
+    return accepted_language(request.accept_languages)
+
+
+def accepted_language(accepted) -> str:
+    """The browser's most preferred language among the six, by its primary subtag (RFC 4647 lookup).
+
+    "ar-EG, en;q=0.5" is Arabic: Werkzeug's best_match would prefer the exact match "en" to the
+    region-tagged first choice. "*" and a list naming none of the six mean English.
+    """
+    ranked = sorted(accepted, key=lambda item: -item[1])  # stable: equal qualities keep the browser's order
+    for tag, quality in ranked:
+        primary = tag.split("-")[0].split("_")[0].lower()
+        if quality > 0 and primary in LANGUAGES:
+            return primary
+    return DEFAULT_LANGUAGE
 
 
 def language() -> str:
-    """The language of the page being built: 'en' or 'zh'."""
+    """The language of the page being built, one of LANGUAGES."""
     locale = get_locale()
-    return locale.language if locale is not None and locale.language in LANGUAGES else "en"
+    return locale.language if locale is not None and locale.language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def direction(lang: str | None = None) -> str:
+    """The direction a language is written in, for <html dir>: "rtl" for Arabic, else "ltr" (CLDR's)."""
+    return _direction(lang or language())
+
+
+@lru_cache(maxsize=None)
+def _direction(lang: str) -> str:
+    return Locale.parse(lang).text_direction
 
 
 def switch_url(lang: str) -> str:
@@ -221,15 +249,31 @@ def pick(text: dict | None) -> tuple[str, str] | None:
     return None
 
 
-# One way to write a date per language, everywhere: pages, console preview, check page.
-DATE_PATTERNS = {"en": "d MMMM y", "zh": "y年M月d日"}  # 5 March 2026; 2026年3月5日
+# One way to write a date per language, everywhere: pages, console preview, check page. CLDR's long date
+# ("5 mars 2026", "5 de marzo de 2026", "5 марта 2026 г.", "5 مارس 2026", "2026年3月5日"), except in English,
+# whose CLDR form is American ("March 5, 2026"): the registry writes the day first, as the UN does.
+DATE_PATTERNS = {"en": "d MMMM y"}  # 5 March 2026
+TIME_PATTERN = "HH:mm 'UTC'"  # moments are stored in UTC and shown so, to the minute
+
+
+@lru_cache(maxsize=None)
+def date_pattern(lang: str) -> str:
+    """The pattern of a day in a language: DATE_PATTERNS, else CLDR's long date format."""
+    return DATE_PATTERNS.get(lang) or Locale.parse(lang).date_formats["long"].pattern
+
+
+@lru_cache(maxsize=None)
+def moment_pattern(lang: str) -> str:
+    """The pattern of a moment: the day and the time, joined as CLDR joins them in that language."""
+    joined = Locale.parse(lang).datetime_formats["long"]  # "{1}, {0}", "{1} {0}", "{1}، {0}"
+    return joined.replace("{1}", date_pattern(lang)).replace("{0}", TIME_PATTERN)
 
 
 def day(value: str | date | None) -> str:
     """A YYYY-MM-DD date, written the one way the page's language writes dates ("5 March 2026", "2026年3月5日")."""
     if not value:
         return ""
-    return format_date(date.fromisoformat(value) if isinstance(value, str) else value, DATE_PATTERNS.get(language(), "d MMMM y"))
+    return format_date(date.fromisoformat(value) if isinstance(value, str) else value, date_pattern(language()))
 
 
 @lru_cache(maxsize=1)
@@ -248,8 +292,8 @@ def by_country_name(codes) -> list[str]:
 
 
 def moment(value: datetime) -> str:
-    """A stored UTC moment, with its time zone said."""
-    return format_datetime(value, "long" if language() == "zh" else "d MMMM y, HH:mm") + (" UTC" if language() == "en" else "")
+    """A stored UTC moment, with its time zone said ("5 March 2026, 14:05 UTC", "2026年3月5日 14:05 UTC")."""
+    return format_datetime(value, moment_pattern(language()))
 
 
 def milligrams(value) -> str:
@@ -293,6 +337,9 @@ def register(app) -> None:
         return {
             "lang": lang,
             "html_lang": HTML_LANG[lang],
+            "html_dir": direction(lang),
+            "html_langs": HTML_LANG,
+            "html_dirs": {code: direction(code) for code in LANGUAGES},
             "languages": LANGUAGE_NAMES,
             "switch_url": switch_url,
             "country_name": country_name,

@@ -1,7 +1,7 @@
 """Reference data: controlled substances, guideline amounts, countries, languages and the Schengen states.
 
 The one module that reads the files in ``data/`` (their sources and editions are in
-``data/README.md``) and the ISO tables shipped with ``pycountry``. Everything is read
+``data/README.md``), the ISO tables shipped with ``pycountry`` and Babel's CLDR country names. Everything is read
 once, checked, cached and handed out as immutable objects; a broken file raises
 ``ReferenceDataError`` naming the file and the entry at fault.
 """
@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 import pycountry
+from babel import Locale
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -340,6 +341,10 @@ def _pycountry_version() -> str:
         return "unknown"
 
 
+# The languages whose country names are CLDR's territory names (Babel), corrected by data/country_names_cldr.json.
+CLDR_NAME_LANGUAGES = ("fr", "es", "ru", "ar")
+
+
 @lru_cache(maxsize=None)
 def _countries() -> Mapping[str, Country]:
     try:
@@ -347,18 +352,44 @@ def _countries() -> Mapping[str, Country]:
     except OSError:
         raise ReferenceDataError("pycountry ships no zh_CN catalogue for ISO 3166-1") from None
     short_zh = _chinese_short_names()
+    corrected = _cldr_name_corrections()
+    territories = {lang: Locale.parse(lang).territories for lang in CLDR_NAME_LANGUAGES}
     found: dict[str, Country] = {}
     for record in pycountry.countries:
         # Users search for "Bolivia", not "Bolivia, Plurinational State of"; the Chinese name is as short
-        # (data/country_names_zh.json where the catalogue's is a formal or a mistaken one).
+        # (data/country_names_zh.json where the catalogue's is a formal or a mistaken one), and so are
+        # CLDR's ("Bolivie", "Corée du Sud"), which pycountry's formal French, Spanish, Russian and Arabic are not.
+        code = record.alpha_2
         names = {"en": getattr(record, "common_name", None) or record.name}
-        chinese = short_zh.get(record.alpha_2) or catalog.gettext(record.name)
+        chinese = short_zh.get(code) or catalog.gettext(record.name)
         if chinese != record.name:
             names["zh"] = chinese
-        found[record.alpha_2] = Country(record.alpha_2, MappingProxyType(names))
+        for lang in CLDR_NAME_LANGUAGES:
+            name = corrected[lang].get(code) or territories[lang].get(code)
+            if name:  # else the English one (Country.name)
+                names[lang] = name
+        found[code] = Country(code, MappingProxyType(names))
     unknown = sorted(set(short_zh) - set(found))
     _require(not unknown, "data/country_names_zh.json: names", f"{unknown} are not ISO 3166-1 alpha-2 codes")
+    for lang in CLDR_NAME_LANGUAGES:
+        unknown = sorted(set(corrected[lang]) - set(found))
+        _require(not unknown, f"data/country_names_cldr.json: names.{lang}", f"{unknown} are not ISO 3166-1 alpha-2 codes")
     return MappingProxyType({code: found[code] for code in sorted(found)})
+
+
+def _cldr_name_corrections() -> Mapping[str, Mapping[str, str]]:
+    """The names, by language and code, that the registry writes otherwise than CLDR (data/country_names_cldr.json)."""
+    data = _read("country_names_cldr.json")
+    where = "data/country_names_cldr.json"
+    _only_fields(data, {"source", "style", "names"}, {"source", "style", "names"}, where)
+    names = data["names"]
+    _require(isinstance(names, dict) and set(names) <= set(CLDR_NAME_LANGUAGES), f"{where}: names",
+             f"must be an object keyed by {', '.join(CLDR_NAME_LANGUAGES)}")
+    for lang, by_code in names.items():
+        _require(isinstance(by_code, dict), f"{where}: names.{lang}", "must be an object keyed by country code")
+        for code, name in by_code.items():
+            _require(_text(name), f"{where}: names.{lang}.{code}", "must be a name")
+    return {lang: names.get(lang, {}) for lang in CLDR_NAME_LANGUAGES}
 
 
 def _chinese_short_names() -> Mapping[str, str]:

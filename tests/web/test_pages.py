@@ -261,7 +261,9 @@ def test_search_finds_countries_and_substances_in_either_language(client):
 
 def test_the_language_comes_from_lang_then_the_cookie_then_accept_language(client):
     assert parsed(client.get("/", headers={"Accept-Language": "zh-TW,zh;q=0.8"})).lang == "zh-Hans"
-    assert parsed(client.get("/", headers={"Accept-Language": "fr-FR"})).lang == "en"
+    assert parsed(client.get("/", headers={"Accept-Language": "fr-FR"})).lang == "fr"
+    assert parsed(client.get("/", headers={"Accept-Language": "ar-EG,en;q=0.5"})).lang == "ar"
+    assert parsed(client.get("/", headers={"Accept-Language": "de-DE"})).lang == "en"
 
     chosen = client.get("/countries?lang=zh")
     assert "lang=zh" in chosen.headers["Set-Cookie"]
