@@ -9,7 +9,9 @@ completed by hand, so that no patient's personal data ever reaches the registry.
 
 The certificate's language is chosen apart from the page's (¶20: certificates preferably
 in English, French or Spanish), so its labels are a table of their own here, not Flask-Babel
-messages. The Chinese labels are those of the Chinese text of Annex I.
+messages, in the six languages of the United Nations. The Chinese, Russian and Arabic labels
+follow the wording of Annex I in those editions of the guidelines; the Arabic certificate is
+written right to left (templates/check/certificate.html).
 """
 from __future__ import annotations
 
@@ -23,8 +25,8 @@ from .. import reference
 from .rules import CheckResult
 from .trip import Item, Trip
 
-LANGUAGES = ("en", "fr", "es", "zh")
-LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español", "zh": "中文"}
+LANGUAGES = ("en", "fr", "es", "zh", "ru", "ar")
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español", "zh": "中文", "ru": "Русский", "ar": "العربية"}
 KINDS = ("certificate", "schengen-certificate")  # the documents this form stands for
 
 LABELS: Mapping[str, Mapping[str, str]] = {
@@ -184,6 +186,84 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "prefilled": "由本登记册的旅行核查打印。已填写的内容来自所输入的行程，请与处方核对。B 部分和 C 部分由手工填写；签发当局填写其余内容并盖章签字。",
         "schengen": "在申根国家之间，此证明书按《申根协定实施公约》第75条规定的格式签发，所需信息相同。",
     },
+    "ru": {
+        "title": "Сертификат на перевозку лицами, совершающими поездки и проходящими курс лечения, медицинских препаратов, содержащих наркотические средства и/или психотропные вещества",
+        "model": "Образец, приведённый в приложении I к Международным руководящим принципам национального регулирования в отношении лиц, совершающих поездки и проходящих курс лечения с использованием лекарственных средств, находящихся под международным контролем (2003 год).",
+        "numbered": "Сертификат %(number)s из %(count)s",
+        "a": "A. Страна и место выдачи",
+        "a_country": "Страна",
+        "a_place": "Место выдачи",
+        "a_date": "Дата выдачи",
+        "a_validity": "Срок действия*",
+        "b": "B. Врач, выписавший рецепт",
+        "name": "Фамилия, имя",
+        "address": "Адрес",
+        "phone": "Телефон (код страны, код города, номер)",
+        "b_licence": "Номер лицензии",
+        "c": "C. Пациент",
+        "c_sex": "Пол",
+        "c_birth_place": "Место рождения",
+        "c_birth_date": "Дата рождения",
+        "c_address": "Адрес места жительства",
+        "c_passport": "Номер паспорта или удостоверения личности",
+        "c_destination": "Страна назначения",
+        "d": "D. Назначенный медицинский препарат",
+        "d_trade_name": "Торговое название препарата (или его состав)",
+        "d_form": "Лекарственная форма",
+        "d_units": "Число единиц (таблеток, ампул и т. д.)",
+        "d_inn": "Международное наименование действующего вещества",
+        "d_concentration": "Концентрация действующего вещества",
+        "d_total": "Общее количество действующего вещества",
+        "d_instructions": "Способ применения",
+        "d_days": "Срок действия рецепта в днях",
+        "d_remarks": "Примечания",
+        "e": "E. Выдавший орган",
+        "e_title": "Официальное наименование органа",
+        "e_seal": "Официальная печать органа",
+        "e_signature": "Подпись ответственного должностного лица",
+        "validity_note": "* Срок действия сертификата: рекомендуется три месяца с даты выдачи.",
+        "prefilled": "Распечатано со страницы проверки поездки в реестре. Заполненные поля взяты из введённых сведений о поездке: сверьте их с рецептом. Разделы B и C заполняются от руки; компетентный орган заполняет раздел E, скрепляет печатью и подписывает.",
+        "schengen": "Между государствами Шенгенского соглашения этот сертификат выдаётся на бланке согласно статье 75 Шенгенской конвенции, в котором запрашиваются те же сведения.",
+    },
+    "ar": {
+        "title": "شهادة لحمل المسافرين الخاضعين للعلاج مستحضرات طبية تحتوي على مخدرات و/أو مؤثرات عقلية",
+        "model": "نموذج المرفق الأول للمبادئ التوجيهية الدولية بشأن اللوائح الوطنية المتعلقة بالمسافرين الخاضعين للعلاج بعقاقير خاضعة للمراقبة الدولية (2003).",
+        "numbered": "الشهادة %(number)s من %(count)s",
+        "a": "ألف - بلد الإصدار ومكانه",
+        "a_country": "البلد",
+        "a_place": "مكان الإصدار",
+        "a_date": "تاريخ الإصدار",
+        "a_validity": "مدة الصلاحية*",
+        "b": "باء - الطبيب الواصف",
+        "name": "الاسم",
+        "address": "العنوان",
+        "phone": "الهاتف (رمز البلد، رمز المنطقة، الرقم)",
+        "b_licence": "رقم الترخيص",
+        "c": "جيم - المريض",
+        "c_sex": "الجنس",
+        "c_birth_place": "مكان الولادة",
+        "c_birth_date": "تاريخ الولادة",
+        "c_address": "عنوان الإقامة",
+        "c_passport": "رقم جواز السفر أو بطاقة الهوية",
+        "c_destination": "بلد المقصد",
+        "d": "دال - المستحضر الطبي الموصوف",
+        "d_trade_name": "الاسم التجاري للمستحضر (أو تركيبته)",
+        "d_form": "الشكل الصيدلاني",
+        "d_units": "عدد الوحدات (أقراص، أمبولات، إلخ)",
+        "d_inn": "الاسم الدولي للمادة الفعالة",
+        "d_concentration": "تركيز المادة الفعالة",
+        "d_total": "الكمية الإجمالية من المادة الفعالة",
+        "d_instructions": "تعليمات الاستعمال",
+        "d_days": "مدة الوصفة الطبية بالأيام",
+        "d_remarks": "ملاحظات",
+        "e": "هاء - السلطة المُصدِرة",
+        "e_title": "الصفة الرسمية (اسم) السلطة",
+        "e_seal": "الختم الرسمي للسلطة",
+        "e_signature": "توقيع الموظف المسؤول",
+        "validity_note": "* صلاحية الشهادة: يُقترح أن تكون ثلاثة أشهر من تاريخ الإصدار.",
+        "prefilled": "طُبعت هذه الشهادة من فحص المسافر في السجل. البيانات المملوءة مأخوذة من الرحلة كما أُدخلت: قارنها بالوصفة الطبية. يُملأ الجزءان باء وجيم باليد؛ وتملأ السلطة الشهادة وتختمها وتوقعها.",
+        "schengen": "بين دول شنغن، تصدر هذه الشهادة على الاستمارة المنصوص عليها في المادة 75 من اتفاقية شنغن، التي تطلب المعلومات نفسها.",
+    },
 }
 
 FORM_LABELS_BY_LANGUAGE: Mapping[str, Mapping[str, str]] = {
@@ -210,6 +290,18 @@ FORM_LABELS_BY_LANGUAGE: Mapping[str, Mapping[str, str]] = {
         "sublingual": "舌下片或舌下膜", "lozenge": "含片", "injection": "注射剂",
         "transdermal-patch": "透皮贴剂", "suppository": "栓剂", "nasal-spray": "鼻喷雾剂",
         "inhalation": "吸入剂",
+    },
+    "ru": {
+        "tablet": "таблетки", "capsule": "капсулы", "oral-liquid": "жидкость для приема внутрь",
+        "oral-film": "пленки для рассасывания", "sublingual": "подъязычные таблетки или пленки", "lozenge": "пастилки",
+        "injection": "раствор для инъекций", "transdermal-patch": "трансдермальные пластыри", "suppository": "суппозитории",
+        "nasal-spray": "назальный спрей", "inhalation": "ингаляции",
+    },
+    "ar": {
+        "tablet": "أقراص", "capsule": "كبسولات", "oral-liquid": "سائل فموي", "oral-film": "أغشية فموية",
+        "sublingual": "أقراص أو أغشية تحت اللسان", "lozenge": "أقراص استحلاب", "injection": "محلول للحقن",
+        "transdermal-patch": "لصقات عبر الجلد", "suppository": "تحاميل", "nasal-spray": "بخاخ أنفي",
+        "inhalation": "استنشاق",
     },
 }
 

@@ -31,7 +31,7 @@ def _nullable(field_class, **metadata):
 
 class CheckReason(Schema):
     code = fields.String(required=True, metadata={"pattern": KEY, "description": "Stable identifier of the reason's kind; see docs/check.md."})
-    text = fields.String(required=True, metadata={"minLength": 1, "description": "The reason in English."})
+    text = fields.String(required=True, metadata={"minLength": 1, "description": "The reason in the answer's language (Content-Language; English unless the request asked for another)."})
     source = fields.String(required=True, metadata={**SOURCE, "examples": ["FR requirements version 3"]})
     params = fields.Dict(required=True, metadata={
         "description": "The values the text was built from (codes and numbers), to render it in another language.",

@@ -1,15 +1,20 @@
-"""The Atom documents of the feeds, built byte for byte with lxml (the package's docstring says why)."""
+"""The Atom documents of the feeds, built byte for byte with lxml (the package's docstring says why).
+
+A feed is written in one of the six languages of the pages (docs/feeds.md, "Languages"):
+its titles, names and the registry's own words come from the same catalogues as the pages,
+and a version's change sentences, stored in English with the version, stay in English. The
+English documents are the default and their bytes never depend on the catalogues.
+"""
 import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, lru_cache
 
-from flask import current_app
+from flask import current_app, request
 from lxml import etree
 
-from .. import history, reference
-from ..changes import SECTION_PHRASES
+from .. import history, i18n, reference
 from ..db import db, rfc3339
 from ..documents import SECTIONS
 from ..http import base_url
@@ -18,8 +23,31 @@ from ..models import Setting
 ATOM = "http://www.w3.org/2005/Atom"
 XHTML = "http://www.w3.org/1999/xhtml"
 HISTORY = "http://purl.org/syndication/history/1.0"  # RFC 5005's fh: namespace
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 CONTENT_TYPE = "application/atom+xml; charset=utf-8"
-REGISTRY = "Registry of rules for travellers under treatment"
+DEFAULT_LANGUAGE = "en"
+
+
+def N_(message: str) -> str:
+    """An English phrase marked for pybabel (one of its default keywords), translated when a feed is rendered."""
+    return message
+
+
+REGISTRY = N_("Registry of rules for travellers under treatment")
+# changes.SECTION_PHRASES, marked for pybabel so that a feed can say them in its language.
+SECTION_WORDS = {
+    "requirements": N_("documentary requirements"),
+    "authorities": N_("issuing authorities"),
+    "import-bans": N_("article 13 import bans"),
+}
+SECTION_FEED_WORDS = {  # a section feed's title and subtitle
+    "requirements": (N_("Documentary requirements of every country"),
+                     N_("Every version of the documentary requirements section, in every country.")),
+    "authorities": (N_("Issuing authorities of every country"),
+                    N_("Every version of the issuing authorities section, in every country.")),
+    "import-bans": (N_("Article 13 import bans of every country"),
+                    N_("Every version of the article 13 import bans section, in every country.")),
+}
 # Bump whenever the rendering changes: cached documents are then rendered anew
 # (archive documents included, so do it deliberately).
 FORMAT = "1"
@@ -60,10 +88,11 @@ class Feed:
     """One feed: which versions it follows, what it is called, and the page it belongs to."""
 
     key: str  # its path below /feeds/, e.g. "countries/FR"
-    title: str
+    title: str  # an English template (a msgid), filled with `subject` named in the feed's language
     subtitle: str
     page: str  # path of the web page that shows the same thing
     selection: history.Selection = field(default_factory=history.Selection)
+    subject: tuple[str, str] | None = None  # ("country", "FR") or ("substance", key): what the titles name
 
     @property
     def path(self) -> str:
@@ -74,36 +103,32 @@ class Feed:
 
 
 def changes_feed() -> Feed:
-    return Feed("changes", f"{REGISTRY}: every publication",
-                "Every version of every country's notification, as it is published.", "/")
+    return Feed("changes", N_("Registry of rules for travellers under treatment: every publication"),
+                N_("Every version of every country's notification, as it is published."), "/")
 
 
 def country_feed(code: str) -> Feed | None:
-    country = reference.country(code)
-    if country is None:
+    if reference.country(code) is None:
         return None
-    name = country.name("en")
-    return Feed(f"countries/{code}", f"{name}: rules for travellers under treatment",
-                f"Every version of {name}'s documentary requirements, issuing authorities and article 13 import bans.",
-                f"/countries/{code}", history.Selection(country=code))
+    return Feed(f"countries/{code}", N_("%(country)s: rules for travellers under treatment"),
+                N_("Every version of %(country)s's documentary requirements, issuing authorities and article 13 import bans."),
+                f"/countries/{code}", history.Selection(country=code), ("country", code))
 
 
 def section_feed(section: str) -> Feed | None:
     if section not in SECTIONS:
         return None
-    name = SECTION_PHRASES[section]
-    return Feed(f"sections/{section}", f"{name[0].upper()}{name[1:]} of every country",
-                f"Every version of the {name} section, in every country.",
+    title, subtitle = SECTION_FEED_WORDS[section]
+    return Feed(f"sections/{section}", title, subtitle,
                 "/import-bans" if section == "import-bans" else "/countries", history.Selection(section=section))
 
 
 def substance_feed(key: str) -> Feed | None:
-    substance = reference.substance(key)
-    if substance is None:
+    if reference.substance(key) is None:
         return None
-    return Feed(f"substances/{key}", f"{substance.inn}: publications that change its rules",
-                f"Every version whose changes name {substance.inn}: a ban added or lifted, a rule or exception that names it.",
-                f"/substances/{key}", history.Selection(substance=key))
+    return Feed(f"substances/{key}", N_("%(substance)s: publications that change its rules"),
+                N_("Every version whose changes name %(substance)s: a ban added or lifted, a rule or exception that names it."),
+                f"/substances/{key}", history.Selection(substance=key), ("substance", key))
 
 
 @lru_cache(maxsize=1024)
@@ -123,27 +148,44 @@ class Rendering:
     base: str  # REGISTRY_BASE_URL, or the URL the request came in on
     tag_authority: str
     page_size: int
+    lang: str = DEFAULT_LANGUAGE  # one of i18n.LANGUAGES, asked for with ?lang=
 
     @cached_property
     def variant(self) -> str:
         """A digest of these settings: part of every cache key and ETag."""
-        return _digest(FORMAT, self.base, self.tag_authority, str(self.page_size))
+        # The default language adds nothing, so the English documents keep the keys, ETags and stored
+        # archive documents they had before feeds spoke other languages.
+        language = [self.lang] if self.lang != DEFAULT_LANGUAGE else []
+        return _digest(FORMAT, self.base, self.tag_authority, str(self.page_size), *language)
 
     def absolute(self, path: str) -> str:
         return self.base + path
 
+    def link(self, path: str) -> str:
+        """The absolute URL of a feed or page, in this rendering's language."""
+        return self.absolute(path) + (f"?lang={self.lang}" if self.lang != DEFAULT_LANGUAGE else "")
+
     def tag(self, specific: str) -> str:
         return f"tag:{self.tag_authority}:{specific}"
 
+    def translate(self, message: str) -> str:
+        """A phrase in this rendering's language (the English phrase itself in English)."""
+        return message if self.lang == DEFAULT_LANGUAGE else i18n.catalog(self.lang).gettext(message)
 
-def rendering_for(config, base: str) -> Rendering:
-    """How the application configured by `config` renders its feeds for links under `base`."""
-    return Rendering(base, config["REGISTRY_TAG_AUTHORITY"], config.get("REGISTRY_FEED_PAGE_SIZE", PAGE_SIZE))
+
+def rendering_for(config, base: str, lang: str = DEFAULT_LANGUAGE) -> Rendering:
+    """How the application configured by `config` renders its feeds for links under `base`, in `lang`."""
+    return Rendering(base, config["REGISTRY_TAG_AUTHORITY"], config.get("REGISTRY_FEED_PAGE_SIZE", PAGE_SIZE), lang)
 
 
 def current_rendering() -> Rendering:
-    """How this request's feeds are rendered."""
-    return rendering_for(current_app.config, base_url())
+    """How this request's feeds are rendered: in the language of ?lang=, English by default.
+
+    Only the address chooses the language, never Accept-Language or the cookie of the pages:
+    the documents are public and cached by URL, and a feed reader keeps the URL it subscribed to.
+    """
+    asked = request.args.get("lang")
+    return rendering_for(current_app.config, base_url(), asked if asked in i18n.LANGUAGES else DEFAULT_LANGUAGE)
 
 
 def _digest(*parts: str) -> str:
@@ -181,12 +223,29 @@ def entry_id(rendering: Rendering, meta: dict) -> str:
     return rendering.tag(f"{meta['country']}/{meta['section']}/{meta['version']}")
 
 
-def entry_title(meta: dict) -> str:
+def country_label(code: str, lang: str) -> str:
+    country = reference.country(code)
+    return country.name(lang) if country else code
+
+
+def feed_words(feed: Feed, rendering: Rendering) -> tuple[str, str]:
+    """A feed's title and subtitle in the rendering's language."""
+    names = {}
+    if feed.subject and feed.subject[0] == "country":
+        names["country"] = country_label(feed.subject[1], rendering.lang)
+    elif feed.subject:
+        substance = reference.substance(feed.subject[1])
+        # English names a substance by its INN, as the feed always did; other languages by their own name for it.
+        names["substance"] = substance.inn if rendering.lang == DEFAULT_LANGUAGE else substance.name(rendering.lang)
+    return rendering.translate(feed.title) % names, rendering.translate(feed.subtitle) % names
+
+
+def entry_title(meta: dict, rendering: Rendering) -> str:
     """A person's name for a version, e.g. "France — article 13 import bans, version 3"."""
-    country = reference.country(meta["country"])
-    name = country.name("en") if country else meta["country"]
-    title = f"{name} — {SECTION_PHRASES[meta['section']]}, version {meta['version']}"
-    return title + " (withdrawn)" if meta["withdrawn"] else title
+    title = rendering.translate(N_("%(country)s — %(section)s, version %(number)s")) % {
+        "country": country_label(meta["country"], rendering.lang),
+        "section": rendering.translate(SECTION_WORDS[meta["section"]]), "number": meta["version"]}
+    return rendering.translate(N_("%(title)s (withdrawn)")) % {"title": title} if meta["withdrawn"] else title
 
 
 def _atom(name: str) -> str:
@@ -203,19 +262,22 @@ def _add(parent, name: str, text: str | None = None, **attributes):
 def _entry(parent, version, rendering: Rendering) -> None:
     meta = history.meta(version)
     path = f"/countries/{meta['country']}/{meta['section']}/versions/{meta['version']}"
-    country = reference.country(meta["country"])
     entry = _add(parent, "entry")
-    _add(entry, "id", entry_id(rendering, meta))
-    _add(entry, "title", entry_title(meta))
+    _add(entry, "id", entry_id(rendering, meta))  # the same in every language
+    _add(entry, "title", entry_title(meta, rendering))
     _add(entry, "updated", meta["published_at"])
     _add(entry, "published", meta["published_at"])
     _add(_add(entry, "author"), "name", meta["published_by"])
     _add(entry, "category", term=meta["country"], scheme=rendering.tag("countries"),
-         label=country.name("en") if country else meta["country"])
-    _add(entry, "category", term=meta["section"], scheme=rendering.tag("sections"), label=SECTION_PHRASES[meta["section"]])
-    _add(entry, "link", rel="alternate", type="text/html", href=rendering.absolute(path))
+         label=country_label(meta["country"], rendering.lang))
+    _add(entry, "category", term=meta["section"], scheme=rendering.tag("sections"),
+         label=rendering.translate(SECTION_WORDS[meta["section"]]))
+    _add(entry, "link", rel="alternate", type="text/html", href=rendering.link(path))
     _add(entry, "link", rel="related", type="application/json", href=rendering.absolute("/api/v1" + path))
     summary = _add(entry, "summary", type="xhtml")
+    if rendering.lang != DEFAULT_LANGUAGE:
+        # The change sentences are stored in English with the version (registry/changes.py), and say so.
+        summary.set(XML_LANG, DEFAULT_LANGUAGE)
     listing = etree.SubElement(etree.SubElement(summary, f"{{{XHTML}}}div", nsmap={None: XHTML}), f"{{{XHTML}}}ul")
     for sentence in meta["changes"]:
         etree.SubElement(listing, f"{{{XHTML}}}li").text = xml_text(sentence)
@@ -225,15 +287,18 @@ def render(feed: Feed, rendering: Rendering, versions: list, *, updated: datetim
            archive: bool) -> bytes:
     """An Atom feed document holding `versions` (newest first); `links` maps a relation to a path."""
     root = etree.Element(_atom("feed"), nsmap={None: ATOM, "fh": HISTORY} if archive else {None: ATOM})
-    root.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
-    _add(root, "id", rendering.tag(f"feeds/{feed.key}"))
-    _add(root, "title", feed.title)
-    _add(root, "subtitle", feed.subtitle)
+    root.set(XML_LANG, i18n.HTML_LANG[rendering.lang])
+    # A language variant is a feed of its own (its own words), holding the same entries under the same ids.
+    language = f"/{rendering.lang}" if rendering.lang != DEFAULT_LANGUAGE else ""
+    _add(root, "id", rendering.tag(f"feeds/{feed.key}{language}"))
+    title, subtitle = feed_words(feed, rendering)
+    _add(root, "title", title)
+    _add(root, "subtitle", subtitle)
     _add(root, "updated", rfc3339(updated))
-    _add(_add(root, "author"), "name", REGISTRY)
-    _add(root, "link", rel="alternate", type="text/html", href=rendering.absolute(feed.page))
+    _add(_add(root, "author"), "name", rendering.translate(REGISTRY))
+    _add(root, "link", rel="alternate", type="text/html", href=rendering.link(feed.page))
     for relation, path in links.items():
-        _add(root, "link", rel=relation, type="application/atom+xml", href=rendering.absolute(path))
+        _add(root, "link", rel=relation, type="application/atom+xml", href=rendering.link(path))
     if archive:
         etree.SubElement(root, f"{{{HISTORY}}}archive")
     for version in reversed(versions):

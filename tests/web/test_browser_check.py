@@ -80,7 +80,7 @@ def test_a_family_checks_a_trip_with_two_medicines_through_a_transit_country_and
     screenshot(page, "check-certificate-print")
     page.emulate_media(media="screen")
 
-    page.get_by_role("link", name="Français").click()
+    page.get_by_role("navigation", name="Language of the certificate").get_by_role("link", name="Français").click()
     assert page.locator("article.certificate").first.get_by_text("D. Préparation médicale prescrite").is_visible()
     assert page.locator("article.certificate").nth(1).locator("[data-field=d_form] dd").inner_text() == "dispositifs transdermiques (patchs)"
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from registry import i18n, reference
 
-from registry.check import reasons, rules, trip as trips
+from registry.check import certificate, reasons, rules, trip as trips
 
 from registry.web import check as check_page
 from registry.db import db
@@ -373,6 +373,8 @@ CERTIFICATE_WORDS = {
     "fr": ("Forme pharmaceutique", "France", "dispositifs transdermiques (patchs)", "168 mg"),
     "es": ("Forma farmacéutica", "Francia", "parches transdérmicos", "168 mg"),
     "zh": ("剂型", "法国", "透皮贴剂", "168 mg"),
+    "ru": ("Лекарственная форма", "Франция", "трансдермальные пластыри", "168 mg"),
+    "ar": ("الشكل الصيدلاني", "فرنسا", "لصقات عبر الجلد", "168 mg"),
 }
 
 
@@ -380,7 +382,7 @@ def certificate_fields(article) -> dict[str, str]:
     return {line.get("data-field"): line.xpath("dd")[0].text_content() for line in article.xpath('.//div[@class="cert-line"]')}
 
 
-@pytest.mark.parametrize("lang", ["en", "fr", "es", "zh"])
+@pytest.mark.parametrize("lang", ["en", "fr", "es", "zh", "ru", "ar"])
 def test_the_certificate_is_prefilled_with_the_medicine_in_four_languages(client, family, lang):
     label, destination, form, total = CERTIFICATE_WORDS[lang]
 
@@ -437,7 +439,7 @@ def test_a_result_that_needs_a_certificate_links_to_it_and_one_that_does_not_has
     not_needed = html(client.get(check_url(trip(item("diazepam", 100)))))
 
     links = needed.xpath('//a[starts-with(@href, "/check/certificate?")]/@href')
-    assert links[0].endswith("cert_lang=zh") and {link.rsplit("=", 1)[1] for link in links} == {"en", "fr", "es", "zh"}
+    assert links[0].endswith("cert_lang=zh") and {link.rsplit("=", 1)[1] for link in links} == set(certificate.LANGUAGES)
     assert client.get(links[0]).status_code == 200
     assert not not_needed.xpath('//a[starts-with(@href, "/check/certificate")]')
 

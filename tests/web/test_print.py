@@ -39,8 +39,14 @@ def test_a_check_result_prints_compactly_from_its_first_page(page, registry):
     assert "Search" not in sheets[0]  # the site's navigation and forms are not printed
 
 
+def test_the_certificate_is_offered_in_the_six_languages_of_the_united_nations():
+    assert sorted(certificate.LANGUAGES) == ["ar", "en", "es", "fr", "ru", "zh"]
+
+
 @pytest.mark.parametrize("lang", certificate.LANGUAGES)
 def test_the_model_certificate_fits_one_a4_page(page, registry, lang):
     # One medicine: one certificate, on one sheet.
     one_medicine = {**FAMILY_TRIP, "items": FAMILY_TRIP["items"][:1]}
     assert len(printed(page, registry + check_url(one_medicine, "/check/certificate", cert_lang=lang))) == 1
+    # Arabic is written right to left, whatever the language of the page around it.
+    assert page.locator(".certificates").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
