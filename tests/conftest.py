@@ -188,3 +188,21 @@ def data_copy(tmp_path, monkeypatch):
     monkeypatch.undo()
     for loader in loaders:
         loader.cache_clear()
+
+
+@pytest.fixture
+def served_demo(app):
+    """The registry with its demonstration data and a French officer (helpers.pages.OFFICER), served by waitress
+    on a free port: its base URL."""
+    from registry import accounts
+    from registry.cli import demo
+
+    from .helpers.browser import served
+    from .helpers.console import PASSWORD
+    from .helpers.pages import OFFICER
+
+    with app.app_context():
+        demo.load()
+        accounts.add_account(OFFICER, country="FR", secretariat=False, password=PASSWORD)
+    with served(app) as url:
+        yield url

@@ -4,26 +4,20 @@ import json
 
 import pytest
 
-from registry import accounts, reference
+from registry import reference
 
-from registry.cli import demo
 from registry.i18n import substance_key
 
-from ..helpers.browser import served
 from ..helpers.console import PASSWORD
-from ..helpers.pages import OFFICER, sign_in
+from ..helpers.pages import sign_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def registry(app):
-    """The registry with its demonstration data and a French officer, served by waitress on a free port."""
-    with app.app_context():
-        demo.load()
-        accounts.add_account(OFFICER, country="FR", secretariat=False, password=PASSWORD)
-    with served(app) as url:
-        yield url
+def registry(served_demo):
+    """The registry with its demonstration data and a French officer, over HTTP (tests/conftest.py)."""
+    return served_demo
 
 
 @pytest.fixture

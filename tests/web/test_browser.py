@@ -6,24 +6,18 @@ import re
 
 import pytest
 
-from registry import accounts
 
-from registry.cli import demo
 
-from ..helpers.browser import PHONE, screenshot, served
+from ..helpers.browser import PHONE, screenshot
 from ..helpers.console import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def registry(app):
-    """The registry, with its demonstration data and a French officer, served by waitress on a free port."""
-    with app.app_context():
-        demo.load()
-        accounts.add_account("officer@fr.example", country="FR", secretariat=False, password=PASSWORD)
-    with served(app) as url:
-        yield url
+def registry(served_demo):
+    """The registry with its demonstration data and a French officer, over HTTP (tests/conftest.py)."""
+    return served_demo
 
 
 def sign_in(page, registry, email="officer@fr.example", password=PASSWORD):

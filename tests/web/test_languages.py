@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from registry import accounts, i18n, reference
-from registry.cli import demo
+from registry import i18n, reference
 
-from ..helpers.browser import ARTIFACTS, WAIT_MS, served
+from ..helpers.browser import ARTIFACTS, WAIT_MS
 from ..helpers.console import PASSWORD
-from ..helpers.pages import CONSOLE, OFFICER, PUBLIC, sign_in
+from ..helpers.pages import CONSOLE, PUBLIC, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -36,13 +35,9 @@ def screenshots() -> Path:
 
 
 @pytest.fixture
-def registry(app):
-    """The registry with its demonstration data and a French officer, over HTTP."""
-    with app.app_context():
-        demo.load()
-        accounts.add_account(OFFICER, country="FR", secretariat=False, password=PASSWORD)
-    with served(app) as url:
-        yield url
+def registry(served_demo):
+    """The registry with its demonstration data and a French officer, over HTTP (tests/conftest.py)."""
+    return served_demo
 
 
 def translated_messages(lang: str) -> list[str]:

@@ -1,24 +1,17 @@
 """No page scrolls sideways on the narrowest phone (320 CSS pixels), in English and in Chinese; Chinese text renders."""
 import pytest
 
-from registry import accounts
-from registry.cli import demo
-
-from ..helpers.browser import NARROWEST, screenshot, served
+from ..helpers.browser import NARROWEST, screenshot
 from ..helpers.console import PASSWORD
-from ..helpers.pages import CONSOLE, ERRORS, OFFICER, PUBLIC, sign_in
+from ..helpers.pages import CONSOLE, ERRORS, PUBLIC, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def registry(app):
-    """The registry with its demonstration data and a French officer, over HTTP."""
-    with app.app_context():
-        demo.load()
-        accounts.add_account(OFFICER, country="FR", secretariat=False, password=PASSWORD)
-    with served(app) as url:
-        yield url
+def registry(served_demo):
+    """The registry with its demonstration data and a French officer, over HTTP (tests/conftest.py)."""
+    return served_demo
 
 
 def overflowing(phone, base: str, paths: list[str]) -> dict[str, int]:
