@@ -8,8 +8,17 @@ validates real answers against the served file). Every field the answer always h
 """
 from marshmallow import Schema, fields, validate
 
-from ..documents import AUTHORITY_ROLES, DOCUMENT_KINDS, SECTIONS, TRANSIT, TRAVELLERS_ALLOWED, CountryCode, Language, SubstanceKey, Text
+from ..documents import AUTHORITY_ROLES, DOCUMENT_KINDS, SECTIONS, TRANSIT, TRAVELLERS_ALLOWED, CountryCode, Language, SubstanceKey
 from .rules import VERDICTS
+
+
+def _notified_text(**kwargs) -> fields.Dict:
+    """A text as the country notified it, keyed by language code. Described as a plain map, not as the section
+    documents' Text: that one forbids control characters and lone surrogates with a pattern that validators
+    built on Rust's regex engine (jsonschema-rs, which schemathesis uses) refuse to compile, and an answer only
+    repeats what the registry already validated."""
+    return fields.Dict(keys=fields.String(), values=fields.String(), **kwargs, metadata={
+        "description": "Text as the country notified it, keyed by ISO 639-1 language code."})
 
 KEY = "^[a-z0-9]+(-[a-z0-9]+)*$"
 SOURCE = {"minLength": 1, "description": "Where a statement comes from: 'guidelines ¶26', 'FR requirements version 3', "
@@ -83,7 +92,7 @@ class CheckContact(Schema):
     email = _nullable(fields.String)
     website = _nullable(fields.String)
     languages = fields.List(fields.String(), required=True)
-    notes = Text(required=True, allow_none=True)
+    notes = _notified_text(required=True, allow_none=True)
 
 
 class CheckLanguages(Schema):
@@ -101,7 +110,7 @@ class CheckCustoms(Schema):
 
 class CheckContinuity(Schema):
     extension_possible = _nullable(fields.Boolean)
-    how = Text(required=True, allow_none=True)
+    how = _notified_text(required=True, allow_none=True)
     source = fields.String(required=True, metadata=SOURCE)
 
 
@@ -124,8 +133,8 @@ class CheckCountryResult(Schema):
     transit = fields.String(required=True, allow_none=True, metadata={
         "enum": list(TRANSIT),
         "description": "For a transit country, what it asks of travellers passing through; null for the destination."})
-    transit_notes = Text(required=True, allow_none=True)
-    notes = Text(required=True, allow_none=True)
+    transit_notes = _notified_text(required=True, allow_none=True)
+    notes = _notified_text(required=True, allow_none=True)
 
 
 class CheckResult(Schema):
