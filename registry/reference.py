@@ -450,8 +450,7 @@ def _schengen() -> frozenset[str]:
 
 
 def _limit(value: Any, where: str, name: str) -> None:
-    _require(value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0), where,
-             f"{name} must be null or a positive number")
+    _require(value is None or _number(value), where, f"{name} must be null or a positive number")
 
 
 @lru_cache(maxsize=None)
@@ -502,24 +501,30 @@ def _ingredient(entry: Any, where: str) -> Ingredient:
     return Ingredient(entry["inn"], key, entry["strength"], entry["mg_per_unit"], entry["expressed_as"], percent)
 
 
+def schedule_iii_exemption(key: str, strength_mg: float | None, percent: float | None) -> str:
+    """How Schedule III of the 1961 Convention treats a preparation of drug `key` at this strength per dosage unit
+    and this concentration (either may be unknown): "exempted", "not-listed" (the Schedule names no preparation
+    of the drug), "strength-unknown" (no strength given that the Schedule limits) or "too-strong"."""
+    entry = exempt_preparation(key)
+    if entry is None or "1961-IV" in substances()[key].schedules:
+        return "not-listed"
+    limits = [(given, limit) for given, limit in ((strength_mg, entry.max_mg_per_unit), (percent, entry.max_percent))
+              if given is not None and limit is not None]
+    if not limits:
+        return "strength-unknown"
+    return "exempted" if all(given <= limit for given, limit in limits) else "too-strong"
+
+
 def schedule_iii_status(ingredients: tuple[Ingredient, ...]) -> bool | None:
     """Whether these ingredients make a preparation of Schedule III of the 1961 Convention: None when none of
     them is a drug that Schedule III names; else True only if every 1961 drug in it is named there and within
-    the Schedule's limits (per dosage unit, and in per cent where the concentration is given)."""
+    the Schedule's limits (per dosage unit, or in per cent where the concentration is given)."""
     drugs = [item for item in ingredients if item.substance is not None
              and {"1961-I", "1961-II"} & set(substances()[item.substance].schedules)]
     if not any(exempt_preparation(item.substance) for item in drugs):
         return None
-    for item in drugs:
-        entry = exempt_preparation(item.substance)
-        if entry is None or "1961-IV" in substances()[item.substance].schedules:
-            return False
-        limits = [(given, limit) for given, limit in ((item.mg_per_unit if item.percent is None else None, entry.max_mg_per_unit),
-                                                      (item.percent, entry.max_percent))
-                  if given is not None and limit is not None]
-        if not limits or any(given > limit for given, limit in limits):
-            return False
-    return True
+    return all(schedule_iii_exemption(item.substance, item.mg_per_unit if item.percent is None else None, item.percent)
+               == "exempted" for item in drugs)
 
 
 @lru_cache(maxsize=None)

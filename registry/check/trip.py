@@ -67,15 +67,7 @@ class Item:
         given) or "too-strong"; None when no preparation class was declared."""
         if self.preparation_class != "1961-III":
             return None
-        entry = reference.exempt_preparation(self.substance)
-        if entry is None or "1961-IV" in reference.substance(self.substance).schedules:
-            return "not-listed"
-        limits = [(given, limit) for given, limit in ((self.strength_mg, entry.max_mg_per_unit),
-                                                      (self.concentration_percent, entry.max_percent))
-                  if given is not None and limit is not None]
-        if not limits:
-            return "strength-unknown"
-        return "exempted" if all(given <= limit for given, limit in limits) else "too-strong"
+        return reference.schedule_iii_exemption(self.substance, self.strength_mg, self.concentration_percent)
 
     @property
     def exempted(self) -> bool:
