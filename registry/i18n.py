@@ -323,8 +323,9 @@ def register(app) -> None:
 
     @app.after_request
     def remember_language(response):
+        # Only a page remembers the choice: a feed, API or file answer that shared caches keep must set no cookie.
         asked = request.args.get("lang")
-        if asked in LANGUAGES and request.cookies.get(COOKIE) != asked:
+        if asked in LANGUAGES and response.mimetype == "text/html" and request.cookies.get(COOKIE) != asked:
             response.set_cookie(COOKIE, asked, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True,
                                 secure=app.config.get("SESSION_COOKIE_SECURE", False))
         if response.mimetype == "text/html":

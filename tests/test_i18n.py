@@ -16,6 +16,13 @@ def test_the_language_menu_names_each_language_in_itself_and_keeps_the_page(clie
         assert f">{name}</a>" in body
 
 
+def test_only_a_page_remembers_the_language_asked_for(client):
+    """A feed or API answer that shared caches keep must not carry a cookie (nor change a reader's pages)."""
+    assert "lang=fr" in client.get("/countries?lang=fr").headers.get("Set-Cookie", "")
+    for path in ("/feeds/changes.atom?lang=fr", "/api/v1/countries?lang=fr"):
+        assert "Set-Cookie" not in client.get(path).headers, path
+
+
 @pytest.mark.parametrize("header, lang", [
     ("ar-EG,en;q=0.5", "ar"),  # a region-tagged first choice wins over an exact match the browser likes less
     ("fr-CA", "fr"), ("es-419,es;q=0.9", "es"), ("ru", "ru"), ("zh-TW,zh;q=0.8", "zh"),
