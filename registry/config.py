@@ -22,6 +22,10 @@ def from_environment(instance_path: str) -> dict:
         "TRUSTED_HOSTS": trusted_hosts(os.environ.get("REGISTRY_TRUSTED_HOSTS")),
         "REGISTRY_EXPORTS_DIR": os.environ.get("REGISTRY_EXPORTS_DIR") or None,
         "REGISTRY_SIGNING_KEY": os.environ.get("REGISTRY_SIGNING_KEY") or None,
+        # Push (docs/delivery.md, "Settings").
+        "REGISTRY_SMTP_URL": os.environ.get("REGISTRY_SMTP_URL") or None,
+        "REGISTRY_MAIL_FROM": os.environ.get("REGISTRY_MAIL_FROM") or None,
+        "REGISTRY_ALLOW_PRIVATE_CALLBACKS": os.environ.get("REGISTRY_ALLOW_PRIVATE_CALLBACKS", "") == "1",
     }
 
 

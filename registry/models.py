@@ -181,8 +181,64 @@ class SignInAttempt(db.Model):
     succeeded: Mapped[bool] = mapped_column(default=False, server_default="0", info=PRIVATE)
 
 
+
+class Subscription(db.Model):
+    """Someone told of publications: a WebSub callback or an e-mail address (registry/delivery/).
+
+    Entirely private: an address or callback never leaves the registry. `cursor` is the seq of the
+    newest version the subscriber has been given (or skipped as outside its topic); a delivery
+    worker sends what lies after it and moves it only once the receiver accepted the message.
+    """
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=PRIVATE)
+    kind: Mapped[str] = mapped_column(String(8), info=PRIVATE)  # "websub" or "email"
+    state: Mapped[str] = mapped_column(String(12), index=True, info=PRIVATE)  # pending, active, suspended, ended
+    # WebSub: the feed's path with its ?lang=, e.g. "/feeds/countries/FR.atom?lang=fr"; e-mail: "".
+    topic: Mapped[str] = mapped_column(String(300), info=PRIVATE)
+    callback: Mapped[str | None] = mapped_column(String(2000), info=PRIVATE)
+    secret: Mapped[str | None] = mapped_column(String(200), info=PRIVATE)  # hub.secret, for X-Hub-Signature
+    lease_seconds: Mapped[int | None] = mapped_column(info=PRIVATE)
+    expires_at: Mapped[datetime | None] = mapped_column(info=PRIVATE)  # WebSub: when the lease ends
+    renew_at: Mapped[datetime | None] = mapped_column(info=PRIVATE)  # WebSub: when the hub verifies intent again
+    # What the hub must still verify with the subscriber: "subscribe" or "unsubscribe"; None once verified.
+    pending_mode: Mapped[str | None] = mapped_column(String(12), info=PRIVATE)
+    address: Mapped[str | None] = mapped_column(String(320), index=True, info=PRIVATE)  # e-mail
+    # E-mail: which publications, as JSON lists of codes (empty: all) and the rhythm.
+    countries: Mapped[str] = mapped_column(Text, default="[]", info=PRIVATE)
+    sections: Mapped[str] = mapped_column(Text, default="[]", info=PRIVATE)
+    substances: Mapped[str] = mapped_column(Text, default="[]", info=PRIVATE)
+    cadence: Mapped[str] = mapped_column(String(10), default="immediate", info=PRIVATE)  # immediate, daily, weekly
+    language: Mapped[str] = mapped_column(String(5), default="en", info=PRIVATE)
+    token: Mapped[str | None] = mapped_column(String(64), unique=True, info=PRIVATE)  # e-mail: confirm, manage, unsubscribe
+    cursor: Mapped[int] = mapped_column(default=0, info=PRIVATE)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True, info=PRIVATE)
+    failures: Mapped[int] = mapped_column(default=0, info=PRIVATE)  # consecutive
+    failing_since: Mapped[datetime | None] = mapped_column(info=PRIVATE)
+    last_error: Mapped[str | None] = mapped_column(Text, info=PRIVATE)
+    claimed_until: Mapped[datetime | None] = mapped_column(info=PRIVATE)  # a worker's lease on the row
+    claimed_by: Mapped[str | None] = mapped_column(String(32), info=PRIVATE)
+    created_at: Mapped[datetime] = mapped_column(info=PRIVATE)
+    confirmed_at: Mapped[datetime | None] = mapped_column(info=PRIVATE)
+    last_delivered_at: Mapped[datetime | None] = mapped_column(info=PRIVATE)
+    delivered: Mapped[int] = mapped_column(default=0, info=PRIVATE)  # entries accepted by the receiver, in all
+
+
+class SubscriptionRequest(db.Model):
+    """A subscription request, kept for a day to limit requests per callback, address and client."""
+
+    __tablename__ = "subscription_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=PRIVATE)
+    at: Mapped[datetime] = mapped_column(index=True, info=PRIVATE)
+    target_hash: Mapped[str] = mapped_column(String(64), index=True, info=PRIVATE)  # SHA-256 of the callback or e-mail
+    remote_addr: Mapped[str] = mapped_column(String(64), index=True, info=PRIVATE)
+
 # The feeds of one country, section or substance find its newest publications, and count
 # them, without reading every version.
 Index("ix_versions_country_seq", Version.country, Version.seq)
 Index("ix_versions_section_seq", Version.section, Version.seq)
 Index("ix_version_substances_substance_seq", VersionSubstance.substance, VersionSubstance.seq)
+# A WebSub topic has one subscription per callback (a new request replaces it).
+Index("ix_subscriptions_topic_callback", Subscription.topic, Subscription.callback)

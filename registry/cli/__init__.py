@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 def register(app) -> None:
     """Put the registry's commands on the application's command line (and so on `registry`)."""
-    for command in (init_command, demo_command, serve_command, account_group, token_group, verify_command,
+    for command in (init_command, demo_command, serve_command, deliver_command, account_group, token_group, verify_command,
                     export_command, restore_command, keys_command):
         app.cli.add_command(command)
 
@@ -99,8 +99,10 @@ def is_loopback(host: str) -> bool:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
 @click.option("--demo", is_flag=True, help="Load the demonstration data first.")
+@click.option("--deliver/--no-deliver", default=True, show_default=True,
+              help="Run a delivery worker (WebSub and e-mail) in this process; without it, run `registry deliver`.")
 @with_appcontext
-def serve_command(host, port, threads, demo):
+def serve_command(host, port, threads, demo, deliver):
     """Create or upgrade the database, load reference (and demonstration) data, and serve."""
     import waitress
     from werkzeug.middleware.proxy_fix import ProxyFix
@@ -120,6 +122,12 @@ def serve_command(host, port, threads, demo):
                    "header a client sends. Set one of them (docs/deployment.md).", err=True)
     if isinstance(app.wsgi_app, ProxyFix):
         app.wsgi_app = app.wsgi_app.app  # waitress reads the X-Forwarded-* headers itself (waitress_settings)
+    if deliver:
+        from ..delivery.worker import start_thread
+
+        app.config.setdefault("REGISTRY_SERVED_AT", f"http://{host}:{port}")
+        start_thread(app)
+        click.echo("Delivering WebSub and e-mail notifications from this process.", err=True)
     click.echo(f"Serving the registry on http://{host}:{port}/ (Ctrl+C to stop).", err=True)
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="registry",
@@ -129,6 +137,35 @@ def serve_command(host, port, threads, demo):
             raise click.ClickException(f"Port {port} on {host} is already in use (is another registry running?). "
                                        "Stop it, or choose another port with --port.") from None
         raise click.ClickException(f"Cannot listen on {host}:{port}: {error.strerror or error}.") from None
+
+
+@click.command("deliver")
+@click.option("--threads", type=click.IntRange(1, 256), help="Deliveries at once (default 8, REGISTRY_DELIVERY_THREADS).")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
+@with_appcontext
+def deliver_command(threads, once):
+    """Deliver publications to WebSub subscribers and e-mail subscribers until stopped (SIGTERM or Ctrl+C).
+
+    Several may run at once against PostgreSQL; none sends what another is sending.
+    """
+    import signal
+    import threading
+
+    from ..delivery.worker import Worker
+
+    worker = Worker(current_app._get_current_object(), threads=threads)
+    if once:
+        handled = total = worker.run_once()
+        while handled:
+            handled = worker.run_once()
+            total += handled
+        click.echo(f"Delivery round done: {total} subscriptions handled.", err=True)
+        return
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    click.echo(f"Delivering (worker {worker.name}); SIGTERM or Ctrl+C stops after the deliveries under way.", err=True)
+    worker.run(stop)
 
 
 @click.group("account")
