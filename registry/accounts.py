@@ -17,7 +17,7 @@ from sqlalchemy import delete, or_, select, update
 from . import reference
 from .db import db, utcnow, write_transaction
 from .documents import bad_characters
-from .models import Account, ApiToken, ConsoleSession
+from .models import Account, ApiToken, ConsoleSession, Invitation
 
 TOKEN_PREFIX = "reg_"  # the public prefix of every token, not a secret  # nosec B105
 TOKEN_BYTES = 32  # of randomness, before encoding
@@ -27,6 +27,7 @@ PASSWORD_MIN = 12
 # A token's or a session's last use is written at most this often: one UPDATE a minute, not one a request.
 USE_RECORDED_EVERY = timedelta(minutes=1)
 EXPIRY_MAX = timedelta(days=3650)  # tokens live at most about ten years; longer is a typo
+INVITATION_LIFETIME = timedelta(days=7)
 _hasher = PasswordHasher()  # argon2id: deliberately slow
 
 
@@ -46,7 +47,7 @@ def default_authority_name(country: str | None) -> str:
 
 
 def add_account(email: str, *, country: str | None, secretariat: bool, password: str | None,
-                authority_name: str | None = None) -> Account:
+                authority_name: str | None = None, admin: bool = False) -> Account:
     """Create an authority account (one country) or a secretariat account."""
     email = normalize_email(email)
     if "@" not in email or len(email) > 320:
@@ -69,6 +70,7 @@ def add_account(email: str, *, country: str | None, secretariat: bool, password:
             secretariat=secretariat,
             authority_name=authority_name or default_authority_name(country),
             created_at=utcnow(),
+            admin=admin,
         )
         session.add(account)
     return account
@@ -111,6 +113,66 @@ def set_disabled(account_id: int, disabled: bool) -> int:
     with write_transaction() as session:
         session.execute(update(Account).where(Account.id == account_id).values(disabled=disabled))
         return _end_sessions(session, account_id) if disabled else 0
+
+
+def invite(by: Account, email: str, *, country: str | None, secretariat: bool = False, admin: bool = False,
+           authority_name: str | None = None) -> tuple[Account, str]:
+    """A new account without a password, and the one-time token of the link that sets it (shown once, e-mailed).
+
+    A country's administrator invites officers of its country; the secretariat invites anyone.
+    """
+    if secretariat and not by.secretariat:
+        raise AccountError("Only the secretariat invites secretariat accounts.")
+    if not secretariat and (country is None or not by.may_administer(country)):
+        raise AccountError("Only the country's administrator or the secretariat invites its officers.")
+    account = add_account(email, country=None if secretariat else country, secretariat=secretariat, password=None,
+                          authority_name=authority_name or (by.authority_name if by.country == country else None), admin=admin)
+    return account, new_invitation(by, account)
+
+
+def new_invitation(by: Account | None, account: Account) -> str:
+    """A new one-time link for an account (earlier unused ones stop working)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    now = utcnow()
+    with write_transaction() as session:
+        session.execute(update(Invitation).where(Invitation.account_id == account.id, Invitation.used_at.is_(None))
+                        .values(used_at=now))
+        session.add(Invitation(account_id=account.id, token_hash=_token_hash(token), created_at=now,
+                               created_by=by.id if by else None, expires_at=now + INVITATION_LIFETIME))
+    return token
+
+
+def invitation(token: str) -> Invitation | None:
+    """The live invitation a link's token belongs to: not used, not expired, its account not disabled."""
+    if not token or len(token) > 100:
+        return None
+    found = db.session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token)))
+    if found is None or found.used_at is not None or found.expires_at <= utcnow():
+        return None
+    account = db.session.get(Account, found.account_id)
+    return found if account is not None and not account.disabled else None
+
+
+def accept_invitation(token: str, password: str) -> Account:
+    """Set the invited account's password through its link, which then no longer works."""
+    _check_password_length(password)
+    found = invitation(token)
+    if found is None:
+        raise AccountError("This invitation link has expired or was already used; ask for a new one.")
+    hashed = _hasher.hash(password)
+    with write_transaction() as session:
+        used = session.execute(update(Invitation).where(Invitation.id == found.id, Invitation.used_at.is_(None))
+                               .values(used_at=utcnow())).rowcount
+        if used != 1:
+            raise AccountError("This invitation link was already used.")
+        session.execute(update(Account).where(Account.id == found.account_id).values(password_hash=hashed))
+    return db.session.get(Account, found.account_id)
+
+
+def accounts_of(country: str | None) -> list[Account]:
+    """A country's accounts (None: the secretariat's), by e-mail."""
+    criterion = Account.country == country if country else Account.secretariat.is_(True)
+    return list(db.session.scalars(select(Account).where(criterion).order_by(Account.email)))
 
 
 def check_password(account: Account | None, password: str) -> bool:

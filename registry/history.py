@@ -20,8 +20,8 @@ from .models import Confirmation, Setting, Version, VersionSubstance
 
 
 def meta(version: Version) -> dict:
-    """A version's `meta` (docs/api.md, "JSON API")."""
-    return {
+    """A version's `meta` (docs/api.md, "JSON API"); `approved_by` only when a second account approved it."""
+    fields = {
         "country": version.country,
         "section": version.section,
         "version": version.version,
@@ -33,6 +33,9 @@ def meta(version: Version) -> dict:
         "prev_hash": version.prev_hash,
         "hash": version.hash,
     }
+    if version.approved_by is not None:
+        fields["approved_by"] = version.approved_by
+    return fields
 
 
 def document(version: Version):
@@ -77,6 +80,12 @@ def versions(country: str, section: str) -> list[Version]:
             select(Version).where(Version.country == country, Version.section == section).order_by(Version.version)
         )
     )
+
+
+def previous_document(row: Version):
+    """What the section held just before `row` was published: None for a first notification or after a withdrawal."""
+    before = version(row.country, row.section, row.version - 1)
+    return document(before) if before is not None else None
 
 
 def current_versions(*, country: str | None = None, section: str | None = None, until_seq: int | None = None,

@@ -31,6 +31,10 @@ class Version(db.Model):
     published_at: Mapped[datetime] = mapped_column(info=PUBLIC)  # naive, UTC, whole seconds
     published_by: Mapped[str] = mapped_column(String(200), info=PUBLIC)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), info=PRIVATE)
+    # When a second account approved the draft it comes from (registry/workflow/drafts.py): its authority's
+    # name is public, like published_by (and outside the hash chain, like it); the account is private.
+    approved_by: Mapped[str | None] = mapped_column(String(200), info=PUBLIC)
+    approved_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), info=PRIVATE)
     withdrawn: Mapped[bool] = mapped_column(default=False, info=PUBLIC)
     document: Mapped[str | None] = mapped_column(Text, info=PUBLIC)  # canonical JSON text
     changes: Mapped[str] = mapped_column(Text, info=PUBLIC)  # JSON list of sentences
@@ -83,11 +87,16 @@ class Account(db.Model):
     created_at: Mapped[datetime] = mapped_column(info=PRIVATE)
     # A disabled account can neither sign in nor use its tokens (`registry account disable`).
     disabled: Mapped[bool] = mapped_column(default=False, server_default="0", info=PRIVATE)
+    # A country's administrator invites and disables its officers (the secretariat may for every country).
+    admin: Mapped[bool] = mapped_column(default=False, server_default="0", info=PRIVATE)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="account")
 
     def may_write(self, country: str) -> bool:
         return self.secretariat or self.country == country
+
+    def may_administer(self, country: str) -> bool:
+        return self.secretariat or (self.admin and self.country == country)
 
 
 class ApiToken(db.Model):
@@ -234,6 +243,105 @@ class SubscriptionRequest(db.Model):
     at: Mapped[datetime] = mapped_column(index=True, info=PRIVATE)
     target_hash: Mapped[str] = mapped_column(String(64), index=True, info=PRIVATE)  # SHA-256 of the callback or e-mail
     remote_addr: Mapped[str] = mapped_column(String(64), index=True, info=PRIVATE)
+
+
+class Invitation(db.Model):
+    """A one-time link that lets an invited officer set a password; only its SHA-256 is kept."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=PRIVATE)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True, info=PRIVATE)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, info=PRIVATE)
+    created_at: Mapped[datetime] = mapped_column(info=PRIVATE)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), info=PRIVATE)
+    expires_at: Mapped[datetime] = mapped_column(info=PRIVATE)
+    used_at: Mapped[datetime | None] = mapped_column(info=PRIVATE)
+
+
+class Draft(db.Model):
+    """A section being prepared by a country's officers: private, never in feeds, exports or the chain.
+
+    One per country and section. `base_seq` is the current version when the draft began, so the
+    editor can warn when someone published since. With approval required, a draft is submitted,
+    then approved (which publishes it) or returned with a comment by another account.
+    """
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("country", "section"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=PRIVATE)
+    country: Mapped[str] = mapped_column(String(2), info=PRIVATE)
+    section: Mapped[str] = mapped_column(String(16), info=PRIVATE)
+    document: Mapped[str] = mapped_column(Text, info=PRIVATE)  # JSON text, as the officer left it (maybe not yet valid)
+    base_seq: Mapped[int | None] = mapped_column(info=PRIVATE)
+    state: Mapped[str] = mapped_column(String(12), default="open", info=PRIVATE)  # open, submitted, returned
+    created_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"), info=PRIVATE)
+    created_at: Mapped[datetime] = mapped_column(info=PRIVATE)
+    updated_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"), info=PRIVATE)
+    updated_at: Mapped[datetime] = mapped_column(info=PRIVATE)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), info=PRIVATE)
+    submitted_at: Mapped[datetime | None] = mapped_column(info=PRIVATE)
+    returned_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), info=PRIVATE)
+    returned_at: Mapped[datetime | None] = mapped_column(info=PRIVATE)
+    comment: Mapped[str | None] = mapped_column(Text, info=PRIVATE)  # the reviewer's, when returned
+
+
+class CountryPolicy(db.Model):
+    """How a country publishes: whether a second account must approve (set by the country or the secretariat)."""
+
+    __tablename__ = "country_policies"
+
+    country: Mapped[str] = mapped_column(String(2), primary_key=True, info=PRIVATE)
+    requires_approval: Mapped[bool] = mapped_column(default=False, info=PRIVATE)
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), info=PRIVATE)
+    changed_at: Mapped[datetime] = mapped_column(info=PRIVATE)
+
+
+class Reminder(db.Model):
+    """A reconfirmation reminder sent for a version ("due" 30 days before, "overdue" after): each once."""
+
+    __tablename__ = "reminders"
+
+    seq: Mapped[int] = mapped_column(ForeignKey("versions.seq"), primary_key=True, info=PRIVATE)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True, info=PRIVATE)  # "due" or "overdue"
+    sent_at: Mapped[datetime] = mapped_column(info=PRIVATE)
+
+
+class Question(db.Model):
+    """A question from one authority (or the secretariat) on a version of another country's section.
+
+    Private to both countries and the secretariat until the answering country makes it public;
+    then the version's page shows it and the exports hold it.
+    """
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=PUBLIC)
+    country: Mapped[str] = mapped_column(String(2), index=True, info=PUBLIC)  # asked of
+    section: Mapped[str] = mapped_column(String(16), info=PUBLIC)
+    version: Mapped[int] = mapped_column(info=PUBLIC)
+    asked_by_country: Mapped[str | None] = mapped_column(String(2), index=True, info=PUBLIC)  # None: the secretariat
+    asked_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"), info=PRIVATE)
+    subject: Mapped[str] = mapped_column(String(200), info=PUBLIC)
+    created_at: Mapped[datetime] = mapped_column(info=PUBLIC)
+    public_at: Mapped[datetime | None] = mapped_column(info=PUBLIC)  # None: not public
+
+    messages: Mapped[list["QuestionMessage"]] = relationship(order_by="QuestionMessage.id", cascade="all")
+
+
+class QuestionMessage(db.Model):
+    """One message of a question's thread; public only with its question."""
+
+    __tablename__ = "question_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True, info=PUBLIC)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True, info=PUBLIC)
+    author_country: Mapped[str | None] = mapped_column(String(2), info=PUBLIC)  # None: the secretariat
+    authority: Mapped[str] = mapped_column(String(200), info=PUBLIC)  # the author's authority name
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), info=PRIVATE)
+    body: Mapped[str] = mapped_column(Text, info=PUBLIC)
+    created_at: Mapped[datetime] = mapped_column(info=PUBLIC)
 
 # The feeds of one country, section or substance find its newest publications, and count
 # them, without reading every version.

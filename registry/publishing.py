@@ -18,9 +18,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from . import chain, changes, history, reference
-from .db import utcnow, write_transaction
+from .db import db, utcnow, write_transaction
 from .documents import SECTIONS, bounded_problems, country_code_problem, normalized, validate_document
-from .models import Account, AuditRecord, Confirmation, Setting, Version, VersionSubstance
+from .models import Account, AuditRecord, Confirmation, CountryPolicy, Setting, Version, VersionSubstance
 
 
 class PublishingError(Exception):
@@ -91,6 +91,17 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class Approval:
+    """A publication that a second account approved: the draft's submitter (registry/workflow/drafts.py).
+
+    The approver is the actor. The version names the submitter's authority as its publisher and
+    the approver's as `approved_by`; the audit record names both accounts.
+    """
+
+    submitted_by: Account
+
+
+@dataclass(frozen=True)
 class Precondition:
     """What the writer believes is current: If-Match tags ("*" for any) or If-None-Match: *."""
 
@@ -103,19 +114,38 @@ class Precondition:
 
 
 def publish(actor: Actor, country: str, section: str, document, precondition: Precondition,
-            *, published_at: datetime | None = None) -> Version:
+            *, published_at: datetime | None = None, approval: Approval | None = None) -> Version:
     """Publish a new version of a section; the first needs If-None-Match: *, later ones If-Match.
 
-    The document must be an object: a null document is refused, never taken for a withdrawal."""
+    The document must be an object: a null document is refused, never taken for a withdrawal.
+    A country that requires approval publishes only with one (`approval`)."""
     return _audited(actor, "publish", country, section,
-                    lambda: _publish(actor, country, section, document, precondition, published_at, withdrawing=False))
+                    lambda: _publish(actor, country, section, document, precondition, published_at, approval, withdrawing=False))
 
 
 def withdraw(actor: Actor, country: str, section: str, precondition: Precondition,
-             *, published_at: datetime | None = None) -> Version:
+             *, published_at: datetime | None = None, approval: Approval | None = None) -> Version:
     """Withdraw a section: a new version whose document is null."""
     return _audited(actor, "withdraw", country, section,
-                    lambda: _publish(actor, country, section, None, precondition, published_at, withdrawing=True))
+                    lambda: _publish(actor, country, section, None, precondition, published_at, approval, withdrawing=True))
+
+
+def requires_approval(country: str) -> bool:
+    """Whether the country's publications need a second account's approval (CountryPolicy)."""
+    policy = db.session.get(CountryPolicy, country)
+    return bool(policy and policy.requires_approval)
+
+
+def _check_approval(account: Account, country: str, approval: Approval | None) -> None:
+    if approval is None:
+        if requires_approval(country):
+            raise NotAllowed(f"{country} publishes only what a second account approved: save a draft and submit it "
+                             "for approval (docs/api.md, \"Drafts and approval\").")
+        return
+    if approval.submitted_by.id == account.id:
+        raise NotAllowed("Nobody may approve their own draft: another account must approve it.")
+    if not approval.submitted_by.may_write(country):
+        raise NotAllowed(f"The draft's submitter may not write {country}'s notification.")
 
 
 def confirm(actor: Actor, country: str, section: str, *, confirmed_at: datetime | None = None) -> Confirmation:
@@ -170,8 +200,9 @@ def _check_precondition(current: Version | None, precondition: Precondition, *, 
 
 
 def _publish(actor: Actor, country: str, section: str, document, precondition: Precondition,
-             published_at: datetime | None, *, withdrawing: bool) -> Version:
+             published_at: datetime | None, approval: Approval | None, *, withdrawing: bool) -> Version:
     account = _authorize(actor, country, section)
+    _check_approval(account, country, approval)
     if not withdrawing:
         if not isinstance(document, dict):
             raise Invalid(NOT_AN_OBJECT, {"": ["The document must be a JSON object."]})
@@ -199,11 +230,16 @@ def _publish(actor: Actor, country: str, section: str, document, precondition: P
             "document": document,
             "prev_hash": head.hash if head else chain.GENESIS_HASH,
         }
-        row = _version_row(fields, published_by=account.authority_name, account_id=account.id,
+        publisher = approval.submitted_by if approval else account
+        row = _version_row(fields, published_by=publisher.authority_name, account_id=publisher.id,
                            sentences=difference.sentences, substances=difference.substances)
+        detail = {"version": row.version}
+        if approval:
+            row.approved_by, row.approved_account_id = account.authority_name, account.id
+            detail.update(submitted_by=publisher.id, approved_by=account.id)
         session.add(row)
         session.add(_audit(actor, "withdraw" if withdrawing else "publish", country, section, "ok",
-                           201 if row.version == 1 else 200, seq=row.seq, detail={"version": row.version}))
+                           201 if row.version == 1 else 200, seq=row.seq, detail=detail))
     return row
 
 
@@ -240,8 +276,10 @@ def restore(versions, confirmations=(), *, demo_note: str | None = None) -> int:
                 raise Invalid(f"The history does not verify at seq {meta['seq']}: the bundle was altered or is incomplete.")
             key = (meta["country"], meta["section"])
             touched = changes.describe(meta["section"], documents.get(key), document).substances
-            session.add(_version_row(fields, published_by=meta["published_by"], account_id=None,
-                                     sentences=meta["changes"], substances=touched))
+            restored = _version_row(fields, published_by=meta["published_by"], account_id=None,
+                                    sentences=meta["changes"], substances=touched)
+            restored.approved_by = meta.get("approved_by")
+            session.add(restored)
             documents[key] = document
             previous_hash, count = meta["hash"], count + 1
             if count % 1000 == 0:

@@ -64,6 +64,8 @@ class Meta(Schema):
     seq = fields.Integer()
     published_at = fields.String(metadata={"format": "date-time"})
     published_by = fields.String()
+    approved_by = fields.String(metadata={"description": "The authority whose second account approved the version; "
+                                                          "present only when one did."})
     withdrawn = fields.Boolean()
     changes = fields.List(fields.String())
     prev_hash = fields.String()

@@ -217,9 +217,10 @@ def _echo_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
 @click.option("--country", metavar="CC", help="The country whose notification this account writes (ISO 3166-1 alpha-2).")
 @click.option("--secretariat", is_flag=True, help="A secretariat account, which may write any country.")
 @click.option("--authority", "authority_name", metavar="NAME", help="The authority's name, shown as the publisher.")
+@click.option("--admin", is_flag=True, help="The country's administrator, who invites and disables its officers in the console.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
-def account_add(email, country, secretariat, authority_name, password_stdin):
+def account_add(email, country, secretariat, authority_name, admin, password_stdin):
     """Add an account: for one country (--country CC) or for the secretariat (--secretariat).
 
     Without a terminal and without --password-stdin the account has no password (API
@@ -236,7 +237,7 @@ def account_add(email, country, secretariat, authority_name, password_stdin):
         password = None
     try:
         account = add_account(email, country=country.upper() if country else None, secretariat=secretariat,
-                              password=password, authority_name=authority_name)
+                              password=password, authority_name=authority_name, admin=admin and not secretariat)
     except AccountError as refusal:
         raise click.ClickException(str(refusal)) from None
     scope = "any country (secretariat)" if account.secretariat else account.country

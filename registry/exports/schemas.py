@@ -59,6 +59,8 @@ def _meta() -> dict:
             "seq": {"type": "integer", "minimum": 1, "description": "The registry-wide publication counter."},
             "published_at": MOMENT,
             "published_by": {"type": "string", "description": "The authority's name."},
+            "approved_by": {"type": "string", "description": "The name of the authority whose second account approved "
+                                                             "the version; present only when one did."},
             "withdrawn": {"type": "boolean", "description": "true: this version withdraws the section; its document is null."},
             "changes": {"type": "array", "items": {"type": "string"}, "description": "The differences from the previous version, in words."},
             "prev_hash": HASH,
