@@ -327,7 +327,7 @@ class Question(db.Model):
     created_at: Mapped[datetime] = mapped_column(info=PUBLIC)
     public_at: Mapped[datetime | None] = mapped_column(info=PUBLIC)  # None: not public
 
-    messages: Mapped[list["QuestionMessage"]] = relationship(order_by="QuestionMessage.id", cascade="all")
+    messages: Mapped[list["QuestionMessage"]] = relationship(back_populates="question", order_by="QuestionMessage.id", cascade="all")
 
 
 class QuestionMessage(db.Model):
@@ -342,6 +342,8 @@ class QuestionMessage(db.Model):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), info=PRIVATE)
     body: Mapped[str] = mapped_column(Text, info=PUBLIC)
     created_at: Mapped[datetime] = mapped_column(info=PUBLIC)
+
+    question: Mapped[Question] = relationship(back_populates="messages")
 
 # The feeds of one country, section or substance find its newest publications, and count
 # them, without reading every version.

@@ -136,7 +136,8 @@ def recipients(question: Question, author: Account) -> list[str]:
     criteria = [Account.country.in_([code for code in others if code])]
     if None in others:
         criteria.append(Account.secretariat.is_(True))
-    return list(db.session.scalars(select(Account.email).where(or_(*criteria), Account.disabled.is_(False), Account.id != author.id)))
+    return list(db.session.scalars(select(Account.email).where(or_(*criteria), Account.disabled.is_(False), Account.id != author.id)
+                                   .order_by(Account.email)))
 
 
 def notification(question: Question, message: QuestionMessage, addresses: list[str], sender: str, base: str) -> EmailMessage:

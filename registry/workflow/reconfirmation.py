@@ -133,7 +133,7 @@ def send_reminders(send, sender: str, base: str, now: datetime | None = None) ->
     count = 0
     for row, place, kind in reminders_due(now):
         addresses = list(db.session.scalars(select(Account.email).where(
-            Account.country == row.country, Account.disabled.is_(False))))
+            Account.country == row.country, Account.disabled.is_(False)).order_by(Account.email)))
         if addresses:
             try:
                 send(reminder_message(row, place, kind, addresses, sender, base))
