@@ -4,42 +4,153 @@
 substances whose rules the change touched (for the per-substance feed): a
 substance is touched when a rule, supply exception or ban that names it is added,
 removed or altered.
+
+A sentence is a `Phrase`: an English template, marked with N_ so that pybabel puts
+it in the catalogues, filled with values. A value is the registry's own words (a
+phrase too: "yes", "whole country", a section, a label), or data written as it is
+(notified text quoted as JSON, substance keys, document kind codes, field names).
+The English rendering is what is stored with the version, covered by the hash
+chain, so it never changes; `in_language` words a published version's sentences in
+the reader's language, for the feeds, the pages and the e-mail alerts.
 """
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable, Union
+
+from . import history, i18n
+from .db import db
+from .i18n import N_
+from .models import Version
+
+REWORDED_KEPT = 8192  # (version, language) wordings a process keeps; a version never changes
+
+
+def _english(message: str) -> str:
+    return message
+
+
+class Phrase:
+    """Words from a template: an English message with %(name)s placeholders, and the value of each."""
+
+    def __init__(self, template: str, **values: "Words"):
+        self.template, self.values = template, values
+
+    def render(self, translate: Callable[[str], str] = _english) -> str:
+        """The words in the language of `translate` (a catalogue's gettext); in English by default."""
+        return translate(self.template) % {name: _render(value, translate) for name, value in self.values.items()}
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class Listing:
+    """Several values in a row, joined by punctuation that is data, not words (", ", "; ")."""
+
+    def __init__(self, items, separator: str = ", "):
+        self.items, self.separator = tuple(items), separator
+
+    def render(self, translate: Callable[[str], str] = _english) -> str:
+        return self.separator.join(_render(item, translate) for item in self.items)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+Words = Union[Phrase, Listing, str]
+
+
+def _render(value: Words, translate) -> str:
+    return value if isinstance(value, str) else value.render(translate)
 
 
 @dataclass
 class Difference:
-    sentences: list[str] = field(default_factory=list)
+    """What `describe` found: its sentences, as phrases, and the substances they touch."""
+
+    phrases: list[Phrase] = field(default_factory=list)
     substances: set[str] = field(default_factory=set)
 
-    def add(self, sentence: str, substances=()) -> None:
-        self.sentences.append(sentence)
+    def add(self, phrase: Phrase, substances=()) -> None:
+        self.phrases.append(phrase)
         self.substances.update(substances)
+
+    @property
+    def sentences(self) -> list[str]:
+        """The sentences in English, as they are stored with the version."""
+        return self.in_words()
+
+    def in_words(self, translate: Callable[[str], str] = _english) -> list[str]:
+        """The sentences in the language of `translate`."""
+        return [phrase.render(translate) for phrase in self.phrases]
 
 
 def describe(section: str, before: dict | None, after: dict | None) -> Difference:
     """The differences from `before` (None: nothing in force) to `after` (None: withdrawn)."""
     difference = Difference()
     if after is None:
-        difference.add(f"The {SECTION_PHRASES[section]} section was withdrawn; nothing is in force.", _named(section, before))
+        difference.add(Phrase(N_("The %(section)s section was withdrawn; nothing is in force."), section=_section(section)),
+                       _named(section, before))
         return difference
     if before is None:
-        difference.add(f"First notification of {SECTION_PHRASES[section]}.", _named(section, after))
+        difference.add(Phrase(N_("First notification of %(section)s."), section=_section(section)), _named(section, after))
         _DESCRIBERS[section](difference, {}, after)
         return difference
     _DESCRIBERS[section](difference, before, after)
-    if not difference.sentences:
-        difference.add("Republished without any change in content.")
+    if not difference.phrases:
+        difference.add(Phrase(N_("Republished without any change in content.")))
     return difference
 
 
 SECTION_PHRASES = {
-    "requirements": "documentary requirements",
-    "authorities": "issuing authorities",
-    "import-bans": "article 13 import bans",
+    "requirements": N_("documentary requirements"),
+    "authorities": N_("issuing authorities"),
+    "import-bans": N_("article 13 import bans"),
 }
+
+
+def _section(section: str) -> Phrase:
+    return Phrase(SECTION_PHRASES[section])
+
+
+# -- in the reader's language ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wording:
+    """A version's change sentences as a reader gets them, and the language they are in."""
+
+    lang: str
+    sentences: tuple[str, ...]
+
+
+def in_language(version: Version, lang: str) -> Wording:
+    """A published version's change sentences in `lang`, one of i18n.LANGUAGES: for feeds, pages and alerts.
+
+    English is what was stored with the version. Another language is worded anew from the
+    section's previous document and this version's, but only when describing them again gives
+    exactly the stored English: a version worded by an older `describe`, or restored from a
+    bundle that worded it otherwise, keeps its stored sentences, and the Wording's `lang` is
+    then "en", so that the caller marks them as English (lang="en", xml:lang="en").
+    """
+    if lang == i18n.DEFAULT_LANGUAGE:
+        return Wording(lang, tuple(json.loads(version.changes)))
+    return _reworded(version.seq, version.hash, lang)
+
+
+@lru_cache(maxsize=REWORDED_KEPT)
+def _reworded(seq: int, hash_: str, lang: str) -> Wording:
+    """`in_language` for a language other than English, kept: a version never changes. The hash is part
+    of the key because a seq of another database (after a restore, in another test) is another version."""
+    version = db.session.get(Version, seq)
+    stored = tuple(json.loads(version.changes))
+    difference = describe(version.section, history.previous_document(version), history.document(version))
+    if tuple(difference.sentences) != stored:
+        return Wording(i18n.DEFAULT_LANGUAGE, stored)
+    return Wording(lang, tuple(difference.in_words(i18n.catalog(lang).gettext)))
+
+
+# -- the sentences ---------------------------------------------------------------------------
 
 
 def _named(section: str, document: dict | None) -> set[str]:
@@ -58,27 +169,28 @@ def _is_class(item: str) -> bool:
     return item[:5] in ("1961-", "1971-")
 
 
-def _show(value) -> str:
+def _show(value) -> Words:
     if value is None:
-        return "not stated"
+        return Phrase(N_("not stated"))
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return Phrase(N_("yes") if value else N_("no"))
     if isinstance(value, list):
-        return ", ".join(str(item) for item in value) if value else "none"
+        return Listing(str(item) for item in value) if value else Phrase(N_("none"))
     return str(value)
 
 
-def _value(value) -> str:
+def _value(value) -> Words:
     """A value in full and unambiguously: free text quoted, structures as JSON, so two different values never read the same."""
     if value is None or isinstance(value, (bool, int, float)):
         return _show(value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _fields(old: dict, new: dict) -> str:
+def _fields(old: dict, new: dict) -> Listing:
     """Every field that differs between two items, with its value before and after."""
     keys = sorted(old.keys() | new.keys())
-    return "; ".join(f"{key} was {_value(old.get(key))}, now {_value(new.get(key))}" for key in keys if old.get(key) != new.get(key))
+    return Listing((Phrase(N_("%(field)s was %(old)s, now %(new)s"), field=key, old=_value(old.get(key)), new=_value(new.get(key)))
+                    for key in keys if old.get(key) != new.get(key)), "; ")
 
 
 def _scalar(difference: Difference, before: dict, after: dict, key: str, label: str, *, first: bool) -> None:
@@ -87,9 +199,9 @@ def _scalar(difference: Difference, before: dict, after: dict, key: str, label: 
         return
     if first:
         if new is not None:
-            difference.add(f"{label}: {_show(new)}.")
+            difference.add(Phrase(N_("%(label)s: %(value)s."), label=Phrase(label), value=_show(new)))
     else:
-        difference.add(f"{label} changed from {_show(old)} to {_show(new)}.")
+        difference.add(Phrase(N_("%(label)s changed from %(old)s to %(new)s."), label=Phrase(label), old=_show(old), new=_show(new)))
 
 
 def _text(difference: Difference, before: dict, after: dict, key: str, label: str) -> None:
@@ -97,11 +209,11 @@ def _text(difference: Difference, before: dict, after: dict, key: str, label: st
     if old == new:
         return
     if old is None:
-        difference.add(f"{label} added: {_value(new)}.")
+        difference.add(Phrase(N_("%(label)s added: %(value)s."), label=Phrase(label), value=_value(new)))
     elif new is None:
-        difference.add(f"{label} removed.")
+        difference.add(Phrase(N_("%(label)s removed."), label=Phrase(label)))
     else:
-        difference.add(f"{label} changed: now {_value(new)}.")
+        difference.add(Phrase(N_("%(label)s changed: now %(value)s."), label=Phrase(label), value=_value(new)))
 
 
 def _number(value) -> str:
@@ -110,24 +222,25 @@ def _number(value) -> str:
     return short if float(short) == value else repr(value)
 
 
-def threshold_phrase(rule: dict) -> str:
+def threshold_phrase(rule: dict) -> Phrase:
     """When a rule's documents are needed, in words."""
     threshold = rule["threshold"]
     if threshold == "always":
-        return "always"
+        return Phrase(N_("always"))
     if threshold == "guideline":
-        return "above the guideline amount (Annex II/III)"
+        return Phrase(N_("above the guideline amount (Annex II/III)"))
     if threshold == "amount":
-        return f"above {_number(rule['threshold_mg'])} mg"
-    return f"for a supply of more than {rule['threshold_days']} days"
+        return Phrase(N_("above %(amount)s mg"), amount=_number(rule["threshold_mg"]))
+    return Phrase(N_("for a supply of more than %(days)s days"), days=str(rule["threshold_days"]))
 
 
-def rule_phrase(rule: dict) -> str:
+def rule_phrase(rule: dict) -> Phrase:
     """A rule in one phrase: documents, for what, when."""
-    phrase = f"{', '.join(rule['documents'])} for {', '.join(rule['applies_to'])}, {threshold_phrase(rule)}"
+    words = {"documents": Listing(rule["documents"]), "applies_to": Listing(rule["applies_to"]), "threshold": threshold_phrase(rule)}
     if "permit_lead_days" in rule:
-        phrase += f" (apply {rule['permit_lead_days']} days ahead)"
-    return phrase
+        return Phrase(N_("%(documents)s for %(applies_to)s, %(threshold)s (apply %(days)s days ahead)"),
+                      days=str(rule["permit_lead_days"]), **words)
+    return Phrase(N_("%(documents)s for %(applies_to)s, %(threshold)s"), **words)
 
 
 def _keyed(items, key):
@@ -139,11 +252,11 @@ def _order(difference: Difference, label: str, before: list, after: list, key) -
     old_keys, new_keys = [key(item) for item in before], [key(item) for item in after]
     if len(set(old_keys)) < len(old_keys) or len(set(new_keys)) < len(new_keys):
         if before != after:
-            difference.add(f"{label} now: {_value(after)}.")
+            difference.add(Phrase(N_("%(label)s now: %(value)s."), label=Phrase(label), value=_value(after)))
         return True
     kept = set(old_keys) & set(new_keys)
     if [item for item in old_keys if item in kept] != [item for item in new_keys if item in kept]:
-        difference.add(f"{label} reordered: now {_value(new_keys)}.")
+        difference.add(Phrase(N_("%(label)s reordered: now %(value)s."), label=Phrase(label), value=_value(new_keys)))
     return False
 
 
@@ -151,108 +264,134 @@ def _others(difference: Difference, before: dict, after: dict, described: set[st
     """Any top-level field the sentences above do not cover, so that no change goes unmentioned."""
     for key in sorted((before.keys() | after.keys()) - described):
         if before.get(key) != after.get(key):
-            difference.add(f"{key} changed: now {_value(after.get(key))}.")
+            difference.add(Phrase(N_("%(field)s changed: now %(value)s."), field=key, value=_value(after.get(key))))
+
+
+# The labels of the requirements' fields that are said "label: value" or "label changed from … to …".
+REQUIREMENTS_LABELS = {
+    "effective_from": N_("Effective from"),
+    "travellers_allowed": N_("Travellers allowed"),
+    "max_supply_days": N_("Maximum supply (days)"),
+    "retail_package_exemption": N_("One retail package exempt"),
+    "document_languages": N_("Document languages"),
+    "translation_required": N_("Translation required"),
+    "transit": N_("Transit"),
+}
+CUSTOMS_LABELS = {
+    "declare_on_entry": N_("Customs, declare on entry"),
+    "endorsement": N_("Customs, endorsement"),
+    "show_on_request": N_("Customs, show on request"),
+}
+TEXT_LABELS = {
+    "transit_notes": N_("Transit notes"),
+    "treatment_continuity": N_("Continuity of treatment information"),
+    "notes": N_("Notes"),
+    "legal_basis": N_("Legal basis"),
+}
 
 
 def _requirements(difference: Difference, before: dict, after: dict) -> None:
     first = not before
-    _scalar(difference, before, after, "effective_from", "Effective from", first=first)
-    _scalar(difference, before, after, "travellers_allowed", "Travellers allowed", first=first)
-    _scalar(difference, before, after, "max_supply_days", "Maximum supply (days)", first=first)
-    _scalar(difference, before, after, "retail_package_exemption", "One retail package exempt", first=first)
-    _scalar(difference, before, after, "document_languages", "Document languages", first=first)
-    _scalar(difference, before, after, "translation_required", "Translation required", first=first)
-    _scalar(difference, before, after, "transit", "Transit", first=first)
+    for key, label in REQUIREMENTS_LABELS.items():
+        _scalar(difference, before, after, key, label, first=first)
     old_customs, new_customs = before.get("customs") or {}, after.get("customs") or {}
-    for key, label in (("declare_on_entry", "declare on entry"), ("endorsement", "endorsement"), ("show_on_request", "show on request")):
-        _scalar(difference, old_customs, new_customs, key, f"Customs, {label}", first=first)
+    for key, label in CUSTOMS_LABELS.items():
+        _scalar(difference, old_customs, new_customs, key, label, first=first)
 
     rule_key = lambda rule: tuple(rule["applies_to"])  # noqa: E731
-    whole = _order(difference, "Rules", before.get("rules", []), after.get("rules", []), rule_key)
+    whole = _order(difference, N_("Rules"), before.get("rules", []), after.get("rules", []), rule_key)
     old_rules = {} if whole else _keyed(before.get("rules", []), rule_key)
     new_rules = {} if whole else _keyed(after.get("rules", []), rule_key)
     for key, rule in new_rules.items():
         substances = {item for item in key if not _is_class(item)}
         if key not in old_rules:
-            difference.add(f"Rule added: {rule_phrase(rule)}{_extra(rule)}.", substances)
+            difference.add(_with_details(N_("Rule added: %(rule)s."), N_("Rule added: %(rule)s (%(details)s)."), rule,
+                                         rule=rule_phrase(rule)), substances)
         elif old_rules[key] != rule:
-            difference.add(f"Rule changed: was {rule_phrase(old_rules[key])}; now {rule_phrase(rule)} ({_fields(old_rules[key], rule)}).", substances)
+            difference.add(Phrase(N_("Rule changed: was %(old)s; now %(new)s (%(fields)s)."), old=rule_phrase(old_rules[key]),
+                                  new=rule_phrase(rule), fields=_fields(old_rules[key], rule)), substances)
     for key, rule in old_rules.items():
         if key not in new_rules:
-            difference.add(f"Rule removed: {rule_phrase(rule)}.", {item for item in key if not _is_class(item)})
+            difference.add(Phrase(N_("Rule removed: %(rule)s."), rule=rule_phrase(rule)), {item for item in key if not _is_class(item)})
 
     exception_key = lambda item: tuple(item["substances"])  # noqa: E731
-    whole = _order(difference, "Supply exceptions", before.get("supply_exceptions", []), after.get("supply_exceptions", []), exception_key)
+    whole = _order(difference, N_("Supply exceptions"), before.get("supply_exceptions", []), after.get("supply_exceptions", []), exception_key)
     old_exceptions = {} if whole else _keyed(before.get("supply_exceptions", []), exception_key)
     new_exceptions = {} if whole else _keyed(after.get("supply_exceptions", []), exception_key)
     for key, item in new_exceptions.items():
         if key not in old_exceptions:
-            difference.add(f"Supply exception added: up to {item['max_supply_days']} days for {', '.join(key)}{_extra(item)}.", key)
+            difference.add(_with_details(N_("Supply exception added: up to %(days)s days for %(substances)s."),
+                                         N_("Supply exception added: up to %(days)s days for %(substances)s (%(details)s)."), item,
+                                         days=str(item["max_supply_days"]), substances=Listing(key)), key)
         elif old_exceptions[key] != item:
-            difference.add(f"Supply exception for {', '.join(key)} changed: now up to {item['max_supply_days']} days "
-                           f"({_fields(old_exceptions[key], item)}).", key)
+            difference.add(Phrase(N_("Supply exception for %(substances)s changed: now up to %(days)s days (%(fields)s)."),
+                                  substances=Listing(key), days=str(item["max_supply_days"]), fields=_fields(old_exceptions[key], item)), key)
     for key in old_exceptions.keys() - new_exceptions.keys():
-        difference.add(f"Supply exception removed for {', '.join(key)}.", key)
+        difference.add(Phrase(N_("Supply exception removed for %(substances)s."), substances=Listing(key)), key)
     # An empty list of exceptions is a statement ("none"), which a document may also leave out.
     if ("supply_exceptions" in before) != ("supply_exceptions" in after) and not after.get("supply_exceptions"):
-        difference.add("Supply exceptions: none." if "supply_exceptions" in after else "Supply exceptions: no longer stated.")
+        difference.add(Phrase(N_("Supply exceptions: none.") if "supply_exceptions" in after else N_("Supply exceptions: no longer stated.")))
 
-    _text(difference, before, after, "transit_notes", "Transit notes")
-    _text(difference, before, after, "treatment_continuity", "Continuity of treatment information")
-    _text(difference, before, after, "notes", "Notes")
-    _text(difference, before, after, "legal_basis", "Legal basis")
-    _others(difference, before, after, {"effective_from", "travellers_allowed", "max_supply_days", "retail_package_exemption",
-                                        "document_languages", "translation_required", "transit", "customs", "rules",
-                                        "supply_exceptions", "transit_notes", "treatment_continuity", "notes", "legal_basis"})
-    _others(difference, before.get("customs") or {}, after.get("customs") or {}, {"declare_on_entry", "endorsement", "show_on_request"})
+    for key, label in TEXT_LABELS.items():
+        _text(difference, before, after, key, label)
+    _others(difference, before, after, {*REQUIREMENTS_LABELS, "customs", "rules", "supply_exceptions", *TEXT_LABELS})
+    _others(difference, before.get("customs") or {}, after.get("customs") or {}, set(CUSTOMS_LABELS))
 
 
 def _authorities(difference: Difference, before: dict, after: dict) -> None:
     first = not before
-    _scalar(difference, before, after, "effective_from", "Effective from", first=first)
+    _scalar(difference, before, after, "effective_from", REQUIREMENTS_LABELS["effective_from"], first=first)
     name_of = lambda item: item["name"]  # noqa: E731
-    whole = _order(difference, "Authorities", before.get("authorities", []), after.get("authorities", []), name_of)
+    whole = _order(difference, N_("Authorities"), before.get("authorities", []), after.get("authorities", []), name_of)
     old = {} if whole else _keyed(before.get("authorities", []), name_of)
     new = {} if whole else _keyed(after.get("authorities", []), name_of)
     for name, authority in new.items():
         if name not in old:
-            difference.add(f"Authority added: {name} ({', '.join(authority['roles'])}): {_value(authority)}.")
+            difference.add(Phrase(N_("Authority added: %(name)s (%(roles)s): %(value)s."), name=name,
+                                  roles=Listing(authority["roles"]), value=_value(authority)))
         elif old[name] != authority:
-            difference.add(f"Authority {name} changed: {_fields(old[name], authority)}.")
+            difference.add(Phrase(N_("Authority %(name)s changed: %(fields)s."), name=name, fields=_fields(old[name], authority)))
     for name in old.keys() - new.keys():
-        difference.add(f"Authority removed: {name}.")
+        difference.add(Phrase(N_("Authority removed: %(name)s."), name=name))
     _others(difference, before, after, {"effective_from", "authorities"})
 
 
-def _ban_phrase(ban: dict) -> str:
-    where = ban.get("region") or "whole country"
-    licence = "special licence possible" if ban["special_licence"] else "no special licence"
-    return f"{ban['substance']} ({where}), since {ban['since']}, {licence}"
+def _ban_phrase(ban: dict) -> Phrase:
+    where = ban.get("region") or Phrase(N_("whole country"))
+    licence = Phrase(N_("special licence possible") if ban["special_licence"] else N_("no special licence"))
+    return Phrase(N_("%(substance)s (%(region)s), since %(since)s, %(licence)s"), substance=ban["substance"], region=where,
+                  since=ban["since"], licence=licence)
 
 
-def _extra(item: dict) -> str:
-    """A new item's fields beyond its summary phrase (a ban's reference, a rule's notes, an exception's reason), in full."""
+def _with_details(template: str, detailed: str, item: dict, **values: Words) -> Phrase:
+    """A new item's sentence, with its fields beyond the summary phrase (a ban's reference, a rule's notes, an
+    exception's reason) in full, when it has any."""
     extra = {key: value for key, value in item.items() if key in ("reference", "notes", "reason") and value is not None}
-    return f" ({'; '.join(f'{key} {_value(value)}' for key, value in sorted(extra.items()))})" if extra else ""
+    if not extra:
+        return Phrase(template, **values)
+    details = Listing((Listing((key, _value(value)), " ") for key, value in sorted(extra.items())), "; ")
+    return Phrase(detailed, details=details, **values)
 
 
 def _import_bans(difference: Difference, before: dict, after: dict) -> None:
     first = not before
-    _scalar(difference, before, after, "effective_from", "Effective from", first=first)
+    _scalar(difference, before, after, "effective_from", REQUIREMENTS_LABELS["effective_from"], first=first)
     ban_key = lambda ban: (ban["substance"], ban.get("region"))  # noqa: E731
-    whole = _order(difference, "Bans", before.get("bans", []), after.get("bans", []), ban_key)
+    whole = _order(difference, N_("Bans"), before.get("bans", []), after.get("bans", []), ban_key)
     old = {} if whole else _keyed(before.get("bans", []), ban_key)
     new = {} if whole else _keyed(after.get("bans", []), ban_key)
     for key, ban in new.items():
         if key not in old:
-            difference.add(f"Ban added: {_ban_phrase(ban)}{_extra(ban)}.", {ban["substance"]})
+            difference.add(_with_details(N_("Ban added: %(ban)s."), N_("Ban added: %(ban)s (%(details)s)."), ban, ban=_ban_phrase(ban)),
+                           {ban["substance"]})
         elif old[key] != ban:
-            difference.add(f"Ban changed: now {_ban_phrase(ban)} ({_fields(old[key], ban)}).", {ban["substance"]})
+            difference.add(Phrase(N_("Ban changed: now %(ban)s (%(fields)s)."), ban=_ban_phrase(ban), fields=_fields(old[key], ban)),
+                           {ban["substance"]})
     for key, ban in old.items():
         if key not in new:
-            difference.add(f"Ban lifted: {_ban_phrase(ban)}.", {ban["substance"]})
+            difference.add(Phrase(N_("Ban lifted: %(ban)s."), ban=_ban_phrase(ban)), {ban["substance"]})
     if first and not new and not whole:
-        difference.add("No substance is banned.")
+        difference.add(Phrase(N_("No substance is banned.")))
     _others(difference, before, after, {"effective_from", "bans"})
 
 

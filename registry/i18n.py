@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from babel import Locale, support
+from babel.languages import get_official_languages
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -38,6 +39,11 @@ LANGUAGE_NAMES = {"ar": "العربية", "zh": "中文", "en": "English", "fr":
 HTML_LANG = {"ar": "ar", "zh": "zh-Hans", "en": "en", "fr": "fr", "ru": "ru", "es": "es"}
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600  # 1 year, in seconds
+
+
+def N_(message: str) -> str:
+    """An English message marked for pybabel (one of its default keywords), translated where it is shown."""
+    return message
 
 
 @lru_cache(maxsize=None)
@@ -239,14 +245,29 @@ def language_list(codes) -> str:
     return format_list([language_name(code) for code in codes], locale=language())
 
 
-def pick(text: dict | None) -> tuple[str, str] | None:
-    """From a text in several languages, the one to show: the page's language, else English, else the first."""
+def pick(text: dict | None, languages=()) -> tuple[str, str] | None:
+    """From a text in several languages, the one to show, with its language: the page's language if the
+    country gave it, else the country's first language that the text has (`languages`, as
+    country_languages gives them), else English, else the first in sorted order."""
     if not text:
         return None
-    for lang in (language(), "en", sorted(text)[0]):
+    for lang in (language(), *languages, "en", sorted(text)[0]):
         if lang in text:
             return lang, text[lang]
     return None
+
+
+def country_languages(code: str, document_languages=()) -> tuple[str, ...]:
+    """The languages a country writes in, its first first: the languages its requirements accept documents in
+    (`document_languages`, in the order notified), then its official languages as CLDR lists them."""
+    return tuple(dict.fromkeys((*document_languages, *official_languages(code))))
+
+
+@lru_cache(maxsize=None)
+def official_languages(code: str) -> tuple[str, ...]:
+    """A country's official languages, de facto ones included (English in the United States), by ISO 639-1 code
+    ("sr_Latn" is "sr"), in CLDR's order."""
+    return tuple(dict.fromkeys(tag.split("_")[0] for tag in get_official_languages(code, de_facto=True)))
 
 
 # One way to write a date per language, everywhere: pages, console preview, check page. CLDR's long date

@@ -86,6 +86,10 @@ class Substance:
         """The name in that language, or the English one."""
         return self.names.get(lang) or self.names["en"]
 
+    def named_in(self, lang: str) -> bool:
+        """Whether it has a name in that language; if not, `name` gives the English one, which pages mark as English."""
+        return bool(self.names.get(lang))
+
     @property
     def national(self) -> bool:
         """Whether no convention schedules it: only some countries control it (class ``national``)."""
@@ -636,6 +640,11 @@ def country(code: str) -> Country | None:
 def is_language(code: str) -> bool:
     """Whether code is a lower-case ISO 639-1 language code."""
     return isinstance(code, str) and code in _languages()
+
+
+def languages() -> frozenset[str]:
+    """Every ISO 639-1 language code, lower case."""
+    return _languages()
 
 
 def schengen_states() -> frozenset[str]:

@@ -62,3 +62,22 @@ def test_country_names_are_short_names_in_all_six_languages():
     for lang in i18n.LANGUAGES:
         names = [country.name(lang) for country in reference.countries().values()]
         assert len(set(names)) == len(names), lang
+
+
+def test_a_countrys_languages_are_those_it_accepts_documents_in_then_its_official_ones():
+    assert i18n.country_languages("FR", ("en", "fr")) == ("en", "fr")
+    assert i18n.country_languages("CH", ("it",))[0] == "it" and {"de", "fr", "it"} <= set(i18n.country_languages("CH"))
+    assert i18n.country_languages("US") == ("en",)  # English is the United States' language de facto
+    assert "sr" in i18n.country_languages("XK") and "sr_Latn" not in i18n.country_languages("XK")  # as texts are keyed
+
+
+@pytest.mark.parametrize("lang, text, languages, chosen", [
+    ("ru", {"fr": "Gardez…", "en": "Carry…"}, ("fr", "en"), "fr"),  # the country's first language, not English
+    ("ru", {"fr": "Gardez…", "ru": "Храните…"}, ("fr",), "ru"),  # the reader's, whenever the country gave it
+    ("ru", {"fr": "Gardez…", "en": "Carry…"}, (), "en"),  # a country whose languages are not known: English
+    ("zh", {"es": "Lleve…", "de": "Tragen…"}, ("fr",), "de"),  # none of those: the first
+    ("en", {"fr": "Gardez…", "en": "Carry…"}, ("fr",), "en"),
+])
+def test_a_text_is_shown_in_the_readers_language_else_in_the_countrys_first(app, lang, text, languages, chosen):
+    with app.test_request_context(f"/?lang={lang}"):
+        assert i18n.pick(text, languages) == (chosen, text[chosen])

@@ -134,13 +134,29 @@ def test_substances_have_their_names_in_the_un_languages_where_known():
     methylphenidate = reference.substance("methylphenidate")
     assert (methylphenidate.name("fr"), methylphenidate.name("es"), methylphenidate.name("ru")) == (
         "Méthylphénidate", "Metilfenidato", "Метилфенидат")
+    alfentanil = reference.substance("alfentanil")
+    assert [alfentanil.name(lang) for lang in ("fr", "es", "ru", "ar")] == ["Alfentanil", "Alfentanilo", "Альфентанил", "ألفنتانيل"]
+    assert reference.substance("flunitrazepam").name("fr") == "Flunitrazépam"
     assert reference.substance("morphine").name("ar") == "مورفين"
-    assert reference.substance("oxycodone").name("ar") == "Oxycodone"  # not known with confidence: English
+    assert reference.substance("mt-45").name("ar") == "MT-45"  # no INN: English
+    assert reference.substance("ketobemidone").name("fr") == "Ketobemidone"  # the French form is not known with confidence
     assert ("substance", "methylphenidate") in reference.search("méthylphénidate")
     assert ("substance", "codeine") in reference.search("Codein")
     for item in reference.substances().values():
         for lang, name in item.names.items():
             assert lang == "en" or name.strip() == name and name, (item.key, lang)
+
+
+def test_names_per_language_are_counted_and_substances_without_an_inn_keep_english():
+    counts = {lang: 0 for lang in ("en", "zh", "fr", "es", "ru", "ar")}
+    for item in reference.substances().values():
+        for lang in item.names:
+            counts[lang] += 1
+    assert counts == {"en": 337, "zh": 258, "fr": 193, "es": 193, "ru": 194, "ar": 191}
+    # Code and list names (25B-NBOMe, MT-45, U-47700…) are no INN: they have no name made up in other languages.
+    for item in reference.substances().values():
+        if item.inn != item.inn.lower() or re.search(r"\d", item.inn):
+            assert set(item.names) <= {"en", "zh"}, item.key
 
 
 def test_nationally_controlled_substances_are_a_class_of_their_own():

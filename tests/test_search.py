@@ -62,6 +62,16 @@ MEANT = [
     ("可待因", "substance", "codeine"),
     ("tramadl", "substance", "tramadol"),
     ("oxycodon", "substance", "oxycodone"),
+    # substances, by their INN in French, Spanish, Russian and Arabic
+    ("альфентанил", "substance", "alfentanil"),
+    ("flunitrazépam", "substance", "flunitrazepam"),
+    ("Alfentanilo", "substance", "alfentanil"),
+    ("ألفنتانيل", "substance", "alfentanil"),
+    ("ميثيلفينيدات", "substance", "methylphenidate"),
+    ("Петидин", "substance", "pethidine"),
+    ("Metanfetamina", "substance", "metamfetamine"),
+    ("Lévorphanol", "substance", "levorphanol"),
+    ("флунитразипам", "substance", "flunitrazepam"),
     # medicines, by brand names and with typos
     ("Ritalin", "product", "methylphenidate"),
     ("Ritaline", "product", "methylphenidate"),
@@ -144,6 +154,12 @@ def test_a_substance_is_named_in_any_language_case_or_spelling_of_its_names():
     assert i18n.substance_key("哌醋甲酯") == "methylphenidate"
     assert i18n.substance_key(" diacetylmorphine ") == "heroin"
     assert i18n.substance_key("Ritalin") is None and i18n.substance_key(42) is None
+
+
+def test_a_substance_found_by_its_name_in_one_language_is_named_in_the_readers():
+    found = search.search("Alfentanilo").hits[0]
+    assert (found.key, found.name("ru"), found.name("ar"), found.name("zh")) == ("alfentanil", "Альфентанил", "ألفنتانيل", "阿芬太尼")
+    assert search.search("MT-45").hits[0].name("ru") == "MT-45"  # no INN: its English name
 
 
 def test_every_name_of_every_substance_is_its_own():
