@@ -26,7 +26,14 @@ def from_environment(instance_path: str) -> dict:
         "REGISTRY_SMTP_URL": os.environ.get("REGISTRY_SMTP_URL") or None,
         "REGISTRY_MAIL_FROM": os.environ.get("REGISTRY_MAIL_FROM") or None,
         "REGISTRY_ALLOW_PRIVATE_CALLBACKS": os.environ.get("REGISTRY_ALLOW_PRIVATE_CALLBACKS", "") == "1",
+        # The worker's timings and sizes, when set; registry.delivery.Settings has their defaults.
+        **{name: os.environ[name] for name in DELIVERY_SETTINGS if os.environ.get(name)},
     }
+
+
+DELIVERY_SETTINGS = ("REGISTRY_DELIVERY_RETRY_BASE_S", "REGISTRY_DELIVERY_RETRY_MAX_S", "REGISTRY_DELIVERY_SUSPEND_AFTER_S",
+                     "REGISTRY_DELIVERY_TIMEOUT_S", "REGISTRY_DELIVERY_BATCH", "REGISTRY_DELIVERY_POLL_S",
+                     "REGISTRY_DELIVERY_THREADS", "REGISTRY_REMINDER_EVERY_S")
 
 
 def trusted_hosts(value: str | None) -> list[str] | None:

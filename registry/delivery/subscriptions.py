@@ -14,7 +14,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 
 from .. import reference
 from ..db import db, utcnow
@@ -34,6 +34,7 @@ REQUESTS_PER_TARGET = 10
 REQUESTS_PER_CLIENT = 60
 REQUEST_WINDOW = timedelta(hours=1)
 REQUEST_KEPT = timedelta(days=1)
+UNCONFIRMED_KEPT = timedelta(days=7)  # an e-mail subscription not confirmed within it ends
 # Enough to tell a mistyped address, not an attempt to validate every address RFC 5322 allows.
 ADDRESS = re.compile(r"^[^@\s<>\"(),;:\\\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 
@@ -89,6 +90,10 @@ def _admit(target: str, remote_addr: str | None) -> None:
     client = remote_addr or "unknown"
     digest = _target_hash(target)
     db.session.execute(delete(SubscriptionRequest).where(SubscriptionRequest.at < now - REQUEST_KEPT))
+    # An address nobody confirmed is not kept: its owner may never have asked.
+    db.session.execute(update(Subscription).where(Subscription.kind == "email", Subscription.state == "pending",
+                                                  Subscription.created_at < now - UNCONFIRMED_KEPT)
+                       .values(state="ended", address=None, token=None))
     since = now - REQUEST_WINDOW
     count = lambda *criteria: db.session.scalar(select(func.count()).select_from(SubscriptionRequest)  # noqa: E731
                                                 .where(SubscriptionRequest.at >= since, *criteria))
@@ -142,7 +147,10 @@ def websub(mode: str, topic: str, callback: str, *, lease_seconds=None, secret: 
     subscription = existing or Subscription(
         kind="websub", state="pending", topic=topic, callback=callback, cursor=head_seq(), created_at=now)
     subscription.pending_mode, subscription.next_attempt_at = "subscribe", now
-    subscription.secret, subscription.lease_seconds = secret or None, granted
+    if existing is None:
+        subscription.secret, subscription.lease_seconds = secret or None, granted
+    else:  # kept aside until the subscriber confirms: nobody else may change where or how it is signed
+        subscription.pending_secret, subscription.pending_lease_seconds = secret or None, granted
     db.session.add(subscription)
     db.session.commit()
     return subscription
@@ -154,6 +162,9 @@ def verified(subscription: Subscription, mode: str, now) -> None:
     if mode == "unsubscribe":
         end(subscription)
         return
+    if subscription.pending_lease_seconds is not None:  # a renewed request's secret and lease take effect now
+        subscription.secret, subscription.lease_seconds = subscription.pending_secret, subscription.pending_lease_seconds
+        subscription.pending_secret = subscription.pending_lease_seconds = None
     if subscription.state in ("pending", "suspended"):
         subscription.failures, subscription.failing_since, subscription.last_error = 0, None, None
     subscription.state = "active"
@@ -164,8 +175,10 @@ def verified(subscription: Subscription, mode: str, now) -> None:
 
 
 def not_verified(subscription: Subscription, mode: str) -> None:
-    """The subscriber did not confirm: a new subscription or a lapsed lease ends; an unsubscription is dropped."""
+    """The subscriber did not confirm: a new subscription or a lapsed lease ends; an unsubscription, or a renewed
+    request's secret and lease, are dropped."""
     subscription.pending_mode = None
+    subscription.pending_secret = subscription.pending_lease_seconds = None
     if mode == "subscribe" and (subscription.state == "pending" or subscription.expires_at is None
                                 or subscription.expires_at <= utcnow()):
         end(subscription)
@@ -175,6 +188,7 @@ def end(subscription: Subscription) -> None:
     """End a subscription and forget how to reach the subscriber (the row stays, for the counts)."""
     subscription.state, subscription.pending_mode = "ended", None
     subscription.callback, subscription.secret, subscription.address = None, None, None
+    subscription.pending_secret = subscription.pending_lease_seconds = None
     subscription.claimed_by = subscription.claimed_until = None
 
 
@@ -267,7 +281,3 @@ def unsubscribe(subscription: Subscription) -> None:
     end(subscription)
     db.session.commit()
 
-
-def active_for_topic(topic: str) -> int:
-    return db.session.scalar(select(func.count()).select_from(Subscription).where(
-        Subscription.topic == topic, or_(Subscription.state == "active", Subscription.state == "pending")))

@@ -12,6 +12,7 @@ import logging
 import random
 import secrets
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -21,10 +22,12 @@ from sqlalchemy import and_, or_, select, update
 from ..db import db, utcnow
 from ..history import Selection
 from ..models import Subscription, Version, VersionSubstance
-from . import DeliveryFailed, mail, settings, subscriptions, topics, websub
+from ..workflow import reconfirmation
+from . import DeliveryFailed, mail, public_base, settings, subscriptions, topics, websub
 
 log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=5)  # longer than any delivery's timeouts
+REMINDER_EVERY_S = 600.0  # 10 minutes: how often a worker sends the reconfirmation reminders that fell due
 
 
 def backoff(failures: int, base_s: float, max_s: float) -> timedelta:
@@ -103,11 +106,14 @@ class Worker:
         self.settings = settings(app)
         self.name = name or secrets.token_hex(8)
         self.pool = ThreadPoolExecutor(threads or self.settings.threads, thread_name_prefix="deliver")
+        self.remind_every_s = float(app.config.get("REGISTRY_REMINDER_EVERY_S", REMINDER_EVERY_S))
+        self.reminded_at: float | None = None  # time.monotonic() of the last reminders' round
 
     def run(self, stop: threading.Event) -> None:
         """Rounds until `stop` is set; an idle worker looks again every poll_s."""
         while not stop.is_set():
             try:
+                self.remind()
                 done = self.run_once()
             except Exception:  # the database went away, say: log, wait, try again
                 log.exception("A delivery round failed")
@@ -115,6 +121,18 @@ class Worker:
             if not done:
                 stop.wait(self.settings.poll_s)
         self.pool.shutdown(wait=True)
+
+    def remind(self) -> None:
+        """Every remind_every_s, e-mail the reconfirmation reminders that fell due (registry/workflow/reconfirmation.py)."""
+        if self.reminded_at is not None and time.monotonic() - self.reminded_at < self.remind_every_s:
+            return
+        self.reminded_at = time.monotonic()
+        with self.app.app_context():
+            try:
+                reconfirmation.send_reminders(lambda message: mail.send(message, self.settings), self.settings.mail_from,
+                                              public_base(self.app))
+            finally:
+                db.session.remove()
 
     def run_once(self) -> int:
         """One round: claim what is due and handle it; how many subscriptions were handled."""
@@ -167,9 +185,12 @@ def _websub_intent(subscription: Subscription, config, now) -> bool:
     """Verify a pending (un)subscription, or renew a lease that nears its end; False when the subscription ended."""
     if subscription.pending_mode:
         mode = subscription.pending_mode
-        (subscriptions.verified if websub.verify(subscription, mode, config) else subscriptions.not_verified)(subscription, mode)
+        if _confirms(subscription, mode, config):
+            subscriptions.verified(subscription, mode, now)
+        else:
+            subscriptions.not_verified(subscription, mode)
     elif subscription.state == "active" and subscription.renew_at is not None and subscription.renew_at <= now:
-        if websub.verify(subscription, "subscribe", config):
+        if _confirms(subscription, "subscribe", config):
             subscriptions.verified(subscription, "subscribe", now)
         elif subscription.expires_at <= now:
             subscriptions.end(subscription)
@@ -178,21 +199,53 @@ def _websub_intent(subscription: Subscription, config, now) -> bool:
     return subscription.state != "ended"
 
 
+def _confirms(subscription: Subscription, mode: str, config) -> bool:
+    """Whether the subscriber confirms its intent; a callback that cannot be reached does not (WebSub §5.3)."""
+    try:
+        return _request(websub.verify, subscription, mode, config)
+    except DeliveryFailed as failure:
+        subscription.last_error = str(failure)[:1000]
+        return False
+
+
+def _write_lock() -> None:
+    """End the transaction that read what to do, and begin one that holds the write lock for the writes it decided.
+
+    On SQLite a read transaction cannot become a write one once anything else was committed after it
+    began ("database is locked"), as a publication during a delivery would be.
+    """
+    db.session.commit()
+    db.session.connection(execution_options={"registry_write": True})
+
+
+def _request(call, *arguments):
+    """Make a request to a receiver with no transaction open while it waits, then take the write lock (_write_lock)
+    for what its answer decides: holding the lock across the request would stop publishing while a receiver dawdles."""
+    db.session.commit()
+    try:
+        return call(*arguments)
+    finally:
+        _write_lock()
+
+
 def _deliver(subscription: Subscription, config, now) -> None:
     if subscription.kind == "websub":
         topic_selection = topics(current_app).selection(subscription.topic)
         if topic_selection is None:  # a feed that no longer exists (a substance removed from the reference data)
+            _write_lock()
             subscriptions.end(subscription)
             return
         versions, cursor = pending(subscription, _websub_criteria(topic_selection), config.batch)
         if versions:
-            websub.distribute(subscription, topics(current_app).document(subscription.topic, versions), config)
+            _request(websub.distribute, subscription, topics(current_app).document(subscription.topic, versions), config)
         next_attempt = now
     else:
         versions, cursor = pending(subscription, _email_criteria(subscriptions.filters(subscription)), config.batch)
         if versions:
-            mail.deliver(subscription, versions, config)
+            _request(mail.deliver, subscription, versions, config)
         next_attempt = mail.next_send(subscription, now) if versions else subscription.next_attempt_at
+    if not versions:
+        _write_lock()
     subscription.cursor = cursor
     subscription.next_attempt_at = next_attempt
     subscription.failures, subscription.failing_since, subscription.last_error = 0, None, None

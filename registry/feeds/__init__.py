@@ -26,7 +26,12 @@ writes by default a generator carrying its version (an upgrade would change the
 bytes of every archive document) and takes XHTML summaries as markup strings to
 escape by hand. Written directly, every byte of a document that must never change
 is decided here.
+
+Every subscription document names the feeds' WebSub hub (hub.py), where subscribers ask for
+new entries to be pushed to them; the delivery worker reads the feeds as topics through it.
 """
+from ..delivery import register_topics
+from . import hub
 from .memory import FeedMemory
 from .polls import FeedPolls
 from .rendering import MEMORY_CACHE
@@ -36,9 +41,12 @@ __all__ = ["bp", "register", "answer_polls_first"]
 
 
 def register(app) -> None:
-    """Serve the feeds, with a per-process memory of the documents served last."""
+    """Serve the feeds, with a per-process memory of the documents served last, and their WebSub hub."""
     app.register_blueprint(bp)
     app.extensions["feeds"] = FeedMemory(app.config.get("REGISTRY_FEED_MEMORY_CACHE", MEMORY_CACHE))
+    app.register_blueprint(hub.bp)
+    app.extensions["csrf"].exempt(hub.bp)  # subscribers are programs that POST a form with no session (WebSub §5.1)
+    register_topics(app, hub.FeedTopics(app.config))
 
 
 def answer_polls_first(app) -> None:

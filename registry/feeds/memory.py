@@ -27,6 +27,7 @@ class Served:
     max_age_s: int
     last_seq: int | None = None  # an archive document: its newest version, which must still
     last_hash: str | None = None  # have this hash in the registry for the document to be served
+    link: str | None = None  # a subscription document's Link header: its WebSub hub and topic (WebSub §4)
     _encoded: dict = field(default_factory=dict, compare=False, repr=False)  # by content coding
 
     def encoded(self, coding: str, compress: Callable[[bytes], bytes]) -> bytes:
@@ -40,12 +41,17 @@ class Served:
     def _ok(self) -> tuple:
         return (("ETag", f'"{self.etag}"'), ("Last-Modified", http_date(self.modified.replace(tzinfo=timezone.utc))),
                 ("Cache-Control", f"public, max-age={self.max_age_s}"), ("Content-Type", CONTENT_TYPE),
-                ("Content-Length", str(len(self.document))), *HEADERS.items())
+                ("Content-Length", str(len(self.document))), *self._link, *HEADERS.items())
 
     @cached_property
     def _not_modified(self) -> tuple:
         # RFC 9110 §15.4.5: a 304 repeats the validators and caching headers, without the content's.
-        return (("ETag", f'"{self.etag}"'), ("Cache-Control", f"public, max-age={self.max_age_s}"), *HEADERS.items())
+        return (("ETag", f'"{self.etag}"'), ("Cache-Control", f"public, max-age={self.max_age_s}"), *self._link,
+                *HEADERS.items())
+
+    @property
+    def _link(self) -> tuple:
+        return (("Link", self.link),) if self.link else ()
 
     def headers(self, *, not_modified: bool) -> list[tuple[str, str]]:
         """Every header of the response, security headers included."""

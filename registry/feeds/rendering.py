@@ -2,8 +2,10 @@
 
 A feed is written in one of the six languages of the pages (docs/feeds.md, "Languages"):
 its titles, names and the registry's own words come from the same catalogues as the pages,
-and a version's change sentences, stored in English with the version, stay in English. The
-English documents are the default and their bytes never depend on the catalogues.
+and so do a version's change sentences, worded anew in the language by
+`changes.in_language` — or kept in English, and marked so, when the stored sentences are
+not what the registry would word today. The English documents are the default, with the
+sentences as stored, and their bytes never depend on the catalogues.
 """
 import hashlib
 import re
@@ -14,10 +16,12 @@ from functools import cached_property, lru_cache
 from flask import current_app, request
 from lxml import etree
 
-from .. import history, i18n, reference
+from .. import changes, history, i18n, reference
 from ..db import db, rfc3339
+from ..delivery import websub
 from ..documents import SECTIONS
 from ..http import base_url
+from ..i18n import N_
 from ..models import Setting
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -28,18 +32,8 @@ CONTENT_TYPE = "application/atom+xml; charset=utf-8"
 DEFAULT_LANGUAGE = "en"
 
 
-def N_(message: str) -> str:
-    """An English phrase marked for pybabel (one of its default keywords), translated when a feed is rendered."""
-    return message
-
-
 REGISTRY = N_("Registry of rules for travellers under treatment")
-# changes.SECTION_PHRASES, marked for pybabel so that a feed can say them in its language.
-SECTION_WORDS = {
-    "requirements": N_("documentary requirements"),
-    "authorities": N_("issuing authorities"),
-    "import-bans": N_("article 13 import bans"),
-}
+SECTION_WORDS = changes.SECTION_PHRASES  # the sections as the change sentences name them, in the feed's language
 SECTION_FEED_WORDS = {  # a section feed's title and subtitle
     "requirements": (N_("Documentary requirements of every country"),
                      N_("Every version of the documentary requirements section, in every country.")),
@@ -51,6 +45,9 @@ SECTION_FEED_WORDS = {  # a section feed's title and subtitle
 # Bump whenever the rendering changes: cached documents are then rendered anew
 # (archive documents included, so do it deliberately).
 FORMAT = "1"
+# The same for the other languages only, so that the English documents keep their bytes:
+# 2 since their change sentences are translated.
+TRANSLATED_FORMAT = "2"
 STARTED_AT = "started_at"  # the settings row of the registry's start (migration 0005)
 
 PAGE_SIZE = 50  # entries in an archive document; REGISTRY_FEED_PAGE_SIZE overrides it
@@ -155,7 +152,7 @@ class Rendering:
         """A digest of these settings: part of every cache key and ETag."""
         # The default language adds nothing, so the English documents keep the keys, ETags and stored
         # archive documents they had before feeds spoke other languages.
-        language = [self.lang] if self.lang != DEFAULT_LANGUAGE else []
+        language = [self.lang, TRANSLATED_FORMAT] if self.lang != DEFAULT_LANGUAGE else []
         return _digest(FORMAT, self.base, self.tag_authority, str(self.page_size), *language)
 
     def absolute(self, path: str) -> str:
@@ -194,7 +191,13 @@ def _digest(*parts: str) -> str:
 
 def subscription_etag(rendering: Rendering, feed: Feed, head_hash: str | None) -> str:
     """The subscription document's ETag: a digest of its newest version's hash, which commits to all before it."""
-    return _digest(rendering.variant, feed.key, "current", head_hash or "")
+    # "hub": since subscription documents name their WebSub hub (archive documents do not, and keep their ETags).
+    return _digest(rendering.variant, feed.key, "current", head_hash or "", "hub")
+
+
+def topic(feed: Feed, rendering: Rendering) -> str:
+    """The feed's WebSub topic: the URL of its subscription document, as its rel="self" link gives it."""
+    return rendering.link(feed.path)
 
 
 def archive_etag(rendering: Rendering, feed: Feed, page: int, last_hash: str) -> str:
@@ -275,17 +278,17 @@ def _entry(parent, version, rendering: Rendering) -> None:
     _add(entry, "link", rel="alternate", type="text/html", href=rendering.link(path))
     _add(entry, "link", rel="related", type="application/json", href=rendering.absolute("/api/v1" + path))
     summary = _add(entry, "summary", type="xhtml")
-    if rendering.lang != DEFAULT_LANGUAGE:
-        # The change sentences are stored in English with the version (registry/changes.py), and say so.
-        summary.set(XML_LANG, DEFAULT_LANGUAGE)
+    wording = changes.in_language(version, rendering.lang)
+    if wording.lang != rendering.lang:
+        summary.set(XML_LANG, wording.lang)  # the stored English sentences, which could not be worded anew
     listing = etree.SubElement(etree.SubElement(summary, f"{{{XHTML}}}div", nsmap={None: XHTML}), f"{{{XHTML}}}ul")
-    for sentence in meta["changes"]:
+    for sentence in wording.sentences:
         etree.SubElement(listing, f"{{{XHTML}}}li").text = xml_text(sentence)
 
 
 def render(feed: Feed, rendering: Rendering, versions: list, *, updated: datetime, links: dict[str, str],
-           archive: bool) -> bytes:
-    """An Atom feed document holding `versions` (newest first); `links` maps a relation to a path."""
+           archive: bool, hub: str | None = None) -> bytes:
+    """An Atom feed document holding `versions` (newest first); `links` maps a relation to a path; `hub`: WebSub's."""
     root = etree.Element(_atom("feed"), nsmap={None: ATOM, "fh": HISTORY} if archive else {None: ATOM})
     root.set(XML_LANG, i18n.HTML_LANG[rendering.lang])
     # A language variant is a feed of its own (its own words), holding the same entries under the same ids.
@@ -299,6 +302,8 @@ def render(feed: Feed, rendering: Rendering, versions: list, *, updated: datetim
     _add(root, "link", rel="alternate", type="text/html", href=rendering.link(feed.page))
     for relation, path in links.items():
         _add(root, "link", rel=relation, type="application/atom+xml", href=rendering.link(path))
+    if hub:
+        _add(root, "link", rel="hub", href=hub)
     if archive:
         etree.SubElement(root, f"{{{HISTORY}}}archive")
     for version in reversed(versions):
@@ -314,7 +319,14 @@ def render_subscription(feed: Feed, rendering: Rendering, head) -> bytes:
     links = {"self": feed.path}
     if archived:
         links["prev-archive"] = feed.archive_path(archived)
-    return render(feed, rendering, versions, updated=head.published_at if head else registry_start(), links=links, archive=False)
+    return render(feed, rendering, versions, updated=head.published_at if head else registry_start(), links=links,
+                  archive=False, hub=websub.hub_url(topic(feed, rendering)))
+
+
+def render_delivery(feed: Feed, rendering: Rendering, versions: list) -> bytes:
+    """The document that pushes `versions` (in seq order) to a WebSub subscriber: the feed, with just those entries."""
+    return render(feed, rendering, versions, updated=versions[-1].published_at, links={"self": feed.path},
+                  archive=False, hub=websub.hub_url(topic(feed, rendering)))
 
 
 def render_archive(feed: Feed, rendering: Rendering, page: int, versions: list) -> bytes:

@@ -5,13 +5,14 @@ from flask import Blueprint, Response, current_app, redirect, request
 from werkzeug.exceptions import NotFound
 
 from .. import history
+from ..delivery import websub
 from ..documents import SECTIONS
 from ..http import upper_case_location
 from . import archive as archive_store
 from .memory import Served
 from .rendering import (
     ARCHIVE_MAX_AGE_S, CURRENT_MAX_AGE_S, Feed, archive_etag, changes_feed, country_feed, render_archive,
-    current_rendering, registry_start, render_subscription, section_feed, subscription_etag, substance_feed,
+    current_rendering, registry_start, render_subscription, section_feed, subscription_etag, substance_feed, topic,
 )
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
@@ -65,9 +66,10 @@ def subscription(feed: Feed) -> Response:
     memory = current_app.extensions["feeds"].current
     served = memory.get(etag)
     if served is None:
-        if not_modified:  # nothing to render: the 304 needs only the validators
-            return _answer(Served(b"", etag, modified, CURRENT_MAX_AGE_S), True)
-        served = Served(render_subscription(feed, rendering, head), etag, modified, CURRENT_MAX_AGE_S)
+        link = websub.links(topic(feed, rendering))
+        if not_modified:  # nothing to render: the 304 needs only the validators (and the Link header)
+            return _answer(Served(b"", etag, modified, CURRENT_MAX_AGE_S, link=link), True)
+        served = Served(render_subscription(feed, rendering, head), etag, modified, CURRENT_MAX_AGE_S, link=link)
         memory.put(etag, served)
     return _answer(served, not_modified)
 

@@ -1,6 +1,7 @@
 """Every kind of page the registry serves, for the tests that visit them all (layout, validators, accessibility).
 
-With the demonstration data loaded and the French officer of `OFFICER` signed in for CONSOLE.
+With the demonstration data loaded and the French officer of `OFFICER` (France's administrator) signed in for CONSOLE,
+and the secretariat's account `SECRETARIAT` for SECRETARIAT_CONSOLE.
 """
 from registry.check import certificate
 from registry.documents import SECTIONS
@@ -8,6 +9,7 @@ from registry.documents import SECTIONS
 from .check_page import FAMILY_TRIP, check_url
 
 OFFICER = "officer@fr.example"
+SECRETARIAT = "secretariat@registry.example"
 
 # The traveller check with a filled two-medicine trip through a transit country, and its result.
 CHECK = check_url(FAMILY_TRIP)
@@ -16,6 +18,7 @@ PUBLIC = [
     "/",
     "/countries",
     "/countries/FR",
+    "/countries/AE",  # its authorities and import bans are overdue for confirmation in the demonstration data
     *(f"/countries/FR/{section}/versions/1" for section in SECTIONS if section != "import-bans"),
     "/countries/JP/import-bans/versions/1",  # France has notified no import ban in the demonstration data
     "/import-bans",
@@ -30,11 +33,15 @@ PUBLIC = [
     CHECK,
     *(check_url(FAMILY_TRIP, "/check/certificate", cert_lang=lang) for lang in certificate.LANGUAGES),
     "/exports/",
+    "/subscribe",
     "/api/v1/reference",
     "/console/login",
 ]
 CONSOLE = ["/console/FR/",  # /console/ sends an officer to their country
-           *(f"/console/FR/{section}" for section in SECTIONS), "/console/account"]
+           *(f"/console/FR/{section}" for section in SECTIONS), "/console/account",
+           "/console/questions", "/console/questions/new?country=DE&section=requirements&version=1",
+           "/console/people/FR"]
+SECRETARIAT_CONSOLE = ["/console/secretariat", "/console/people"]
 ERRORS = ["/countries/XX", "/no-such-page"]  # 404 pages
 
 

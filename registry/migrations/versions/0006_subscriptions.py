@@ -38,6 +38,8 @@ def upgrade():
     sa.Column('expires_at', sa.DateTime(), nullable=True),
     sa.Column('renew_at', sa.DateTime(), nullable=True),
     sa.Column('pending_mode', sa.String(length=12), nullable=True),
+    sa.Column('pending_secret', sa.String(length=200), nullable=True),
+    sa.Column('pending_lease_seconds', sa.Integer(), nullable=True),
     sa.Column('address', sa.String(length=320), nullable=True),
     sa.Column('countries', sa.Text(), nullable=False),
     sa.Column('sections', sa.Text(), nullable=False),
