@@ -213,6 +213,9 @@ class Subscription(db.Model):
     renew_at: Mapped[datetime | None] = mapped_column(info=PRIVATE)  # WebSub: when the hub verifies intent again
     # What the hub must still verify with the subscriber: "subscribe" or "unsubscribe"; None once verified.
     pending_mode: Mapped[str | None] = mapped_column(String(12), info=PRIVATE)
+    # A renewed subscription request's secret and lease, until the subscriber confirms it.
+    pending_secret: Mapped[str | None] = mapped_column(String(200), info=PRIVATE)
+    pending_lease_seconds: Mapped[int | None] = mapped_column(info=PRIVATE)
     address: Mapped[str | None] = mapped_column(String(320), index=True, info=PRIVATE)  # e-mail
     # E-mail: which publications, as JSON lists of codes (empty: all) and the rhythm.
     countries: Mapped[str] = mapped_column(Text, default="[]", info=PRIVATE)
