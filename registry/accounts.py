@@ -115,6 +115,15 @@ def set_disabled(account_id: int, disabled: bool) -> int:
         return _end_sessions(session, account_id) if disabled else 0
 
 
+def set_admin(account_id: int, admin: bool) -> None:
+    """Make a country's officer one of its administrators, or no longer."""
+    with write_transaction() as session:
+        account = session.get(Account, account_id)
+        if account is None or account.country is None:
+            raise AccountError("Only an account of a country can be its administrator.")
+        account.admin = admin
+
+
 def invite(by: Account, email: str, *, country: str | None, secretariat: bool = False, admin: bool = False,
            authority_name: str | None = None) -> tuple[Account, str]:
     """A new account without a password, and the one-time token of the link that sets it (shown once, e-mailed).

@@ -203,6 +203,6 @@ def served_demo(app):
 
     with app.app_context():
         demo.load()
-        accounts.add_account(OFFICER, country="FR", secretariat=False, password=PASSWORD)
+        accounts.add_account(OFFICER, country="FR", secretariat=False, password=PASSWORD, admin=True)
     with served(app) as url:
         yield url

@@ -1,7 +1,7 @@
-"""The JSON API (/api/v1, with the traveller check, its OpenAPI description and reference page) and /healthz."""
+"""The JSON API (/api/v1, with the traveller check, drafts, its OpenAPI description and reference page) and /healthz."""
 from flask_smorest import Api
 
-from . import check, health, products, reference, search, views  # noqa: F401 (importing check, products and search adds their routes to bp)
+from . import check, drafts, health, products, reference, search, views  # noqa: F401 (importing check, drafts, products and search adds their routes to bp)
 from .views import bp
 
 __all__ = ["bp", "register"]

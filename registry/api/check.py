@@ -57,11 +57,13 @@ def in_language(answer: dict, result, lang: str) -> dict:
     """The answer with each reason's text and the disclaimer worded in `lang`; nothing else changes."""
     if lang == "en":
         return answer  # the reasons' own English
-    translate = i18n.catalog(lang).gettext
+    translate, translate_plural = i18n.catalog(lang).gettext, i18n.catalog(lang).ngettext
     for country_answer, country in zip(answer["countries"], result.countries):
         for item_answer, item in zip(country_answer["items"], country.items):
             for reason_answer, reason in zip(item_answer["reasons"], item.reasons):
-                reason_answer["text"] = reasons.render(reason, translate, lang)
+                reason_answer["text"] = reasons.render(reason, translate, lang, translate_plural)
+        for notice_answer, notice in zip(country_answer["notices"], country.notices):
+            notice_answer["text"] = reasons.render(notice, translate, lang, translate_plural)
     answer["disclaimer"] = translate(result.disclaimer)
     return answer
 

@@ -15,6 +15,7 @@ from ..db import rfc3339
 from ..documents import SECTIONS
 from ..http import JSON_ONLY, DuplicateKey, UnreadableBody, absolute, json_body, upper_case_location
 from ..publishing import Actor, Precondition
+from ..workflow import reconfirmation
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="Read and publish national notifications.")
 
@@ -77,6 +78,27 @@ class VersionResource(Schema):
     document = fields.Dict(allow_none=True, metadata={"description": "The section document as published; null when withdrawn."})
 
 
+CONFIRMATION_DUE = fields.String(allow_none=True, metadata={
+    "format": "date-time",
+    "description": "When the section is due for confirmation: its last confirmation (or publication, if later) plus the "
+                   "confirmation cycle the secretariat sets (12 months unless changed); null for a withdrawn section."})
+OVERDUE = fields.Boolean(metadata={
+    "description": "true once confirmation_due has passed: the country neither confirmed nor republished the section "
+                   "within the cycle, so its information may be out of date."})
+
+
+class CurrentMeta(Meta):
+    """A current section's meta: the version's, and where the section stands in its confirmation cycle."""
+
+    confirmation_due = CONFIRMATION_DUE
+    overdue = OVERDUE
+
+
+class CurrentResource(Schema):
+    meta = fields.Nested(CurrentMeta)
+    document = fields.Dict(allow_none=True, metadata={"description": "The section document as published; null when withdrawn."})
+
+
 class VersionList(Schema):
     versions = fields.List(fields.Nested(Meta))
 
@@ -92,6 +114,8 @@ class SectionSummary(Schema):
     seq = fields.Integer()
     published_at = fields.String(metadata={"format": "date-time"})
     last_confirmed = fields.String(metadata={"format": "date-time"})
+    confirmation_due = CONFIRMATION_DUE
+    overdue = OVERDUE
     withdrawn = fields.Boolean()
 
 
@@ -106,7 +130,7 @@ class CountryList(Schema):
 
 
 class CountryResource(CountrySummary):
-    current = fields.Dict(keys=fields.String(), values=fields.Nested(VersionResource, allow_none=True))
+    current = fields.Dict(keys=fields.String(), values=fields.Nested(CurrentResource, allow_none=True))
     links = fields.Dict(keys=fields.String(), values=fields.String())
 
 
@@ -208,8 +232,13 @@ def _actor() -> Actor:
 
 def _precondition() -> Precondition:
     if_match = request.if_match
-    tags = frozenset(["*"]) if if_match.star_tag else frozenset(if_match.as_set())
+    tags = frozenset(["*"]) if if_match.star_tag else frozenset(_version_tag(tag) for tag in if_match.as_set())
     return Precondition(if_match=tags, if_none_match_any=request.if_none_match.star_tag)
+
+
+def _version_tag(tag: str | None) -> str | None:
+    """The version an If-Match tag names: a current section's tag (_current_etag) begins with the version's hash."""
+    return tag.split("-", 1)[0] if tag else tag
 
 
 def _body(actor: Actor, action: str, country: str, section: str):
@@ -234,6 +263,43 @@ def _version_response(version, status: int = 200):
     return response
 
 
+def _standing(row, confirmed_at, months: int) -> reconfirmation.Standing | None:
+    """Where a current section stands in its confirmation cycle; None when withdrawn (nothing is in force to confirm)."""
+    return None if row.withdrawn else reconfirmation.standing(confirmed_at, months=months)
+
+
+def _confirmation_fields(place: reconfirmation.Standing | None) -> dict:
+    """`confirmation_due` and `overdue` of a current section (docs/api.md, "Confirmation cycle")."""
+    return place.meta() if place is not None else {"confirmation_due": None, "overdue": False}
+
+
+def _current_resource(row, place: reconfirmation.Standing | None) -> dict:
+    """A current section as the API gives it: the version, its meta with the section's confirmation fields."""
+    resource = history.resource(row)
+    resource["meta"].update(_confirmation_fields(place))
+    return resource
+
+
+def _current_etag(row, place: reconfirmation.Standing | None) -> str:
+    """A current section's entity tag: the version's hash, then when it is due for confirmation and whether that passed.
+
+    A confirmation moves the due date, and time makes the section overdue, while the version
+    (and its hash, the version's own ETag) stays the same; a tag that says both changes with
+    the answer. If-Match takes it as the hash it begins with (_precondition).
+    """
+    if place is None:
+        return history.etag(row)
+    return f"{row.hash}-due-{place.due:%Y%m%dT%H%M%SZ}" + ("-overdue" if place.overdue else "")
+
+
+def _current_response(row, place: reconfirmation.Standing | None):
+    response = make_response(jsonify(_current_resource(row, place)))
+    response.set_etag(_current_etag(row, place))
+    # When the answer last changed: the publication, the last confirmation, or the moment it became overdue.
+    response.last_modified = row.published_at if place is None else place.due if place.overdue else place.confirmed_at
+    return response
+
+
 def country_links(code: str) -> dict:
     """Where to read and follow a country's notification."""
     return {
@@ -243,12 +309,18 @@ def country_links(code: str) -> dict:
     }
 
 
-def _country_summary(state: history.CountryState) -> dict:
-    return {
-        "country": state.country.code,
-        "names": dict(state.country.names),
-        "sections": {section: history.section_summary(row, state.confirmed) for section, row in state.sections.items()},
-    }
+def _standings(state: history.CountryState, months: int) -> dict:
+    """Each current section's standing in its confirmation cycle, by section (None: withdrawn)."""
+    return {section: _standing(row, state.confirmed[row.seq], months) for section, row in state.sections.items() if row is not None}
+
+
+def _country_summary(state: history.CountryState, places: dict) -> dict:
+    """A country with a summary of each section, `places` their standings (_standings)."""
+    sections = {}
+    for section, row in state.sections.items():
+        summary = history.section_summary(row, state.confirmed)
+        sections[section] = None if summary is None else {**summary, **_confirmation_fields(places[section])}
+    return {"country": state.country.code, "names": dict(state.country.names), "sections": sections}
 
 
 class ApiIndex(Schema):
@@ -289,7 +361,8 @@ class CountriesView(MethodView):
     @bp.response(200, CountryList)
     def get(self):
         """Every country, with the current version of each section (null where nothing was notified)."""
-        return jsonify({"countries": [_country_summary(state) for state in history.country_states()]})
+        months = reconfirmation.cycle_months()
+        return jsonify({"countries": [_country_summary(state, _standings(state, months)) for state in history.country_states()]})
 
 
 @bp.route("/countries/<string:country>")
@@ -299,27 +372,30 @@ class CountryView(MethodView):
     def get(self, country):
         """A country's current state: all three sections."""
         state = history.country_states(country=country)[0]
-        body = _country_summary(state)
-        body["current"] = {section: history.resource(row) if row else None for section, row in state.sections.items()}
+        places = _standings(state, reconfirmation.cycle_months())
+        body = _country_summary(state, places)
+        body["current"] = {section: _current_resource(row, places[section]) if row else None for section, row in state.sections.items()}
         body["links"] = country_links(country)
         return jsonify(body)
 
 
 @bp.route("/countries/<string:country>/<section:section>")
 class SectionView(MethodView):
-    @bp.response(200, VersionResource)
+    @bp.response(200, CurrentResource)
     @bp.alt_response(304, description="Not modified (If-None-Match matched).")
     @answers(301, 404)
     def get(self, country, section):
-        """The current version of a section, with its ETag."""
+        """The current version of a section, with where it stands in its confirmation cycle, and its ETag."""
         row = history.current(country, section)
         if row is None:
             raise NotFound(f"{country} has not notified its {section}.")
-        if history.etag(row) in request.if_none_match:
+        place = _standing(row, history.last_confirmed([row])[row.seq], reconfirmation.cycle_months())
+        tag = _current_etag(row, place)
+        if tag in request.if_none_match:
             response = make_response("", 304)
-            response.set_etag(history.etag(row))
+            response.set_etag(tag)
             return response
-        return _version_response(row)
+        return _current_response(row, place)
 
     @bp.doc(requestBody=DOCUMENT_BODY, parameters=WRITE_HEADERS, security=SECURITY)
     @bp.response(200, VersionResource, description="A later version was published.")

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .. import history
+from ..workflow import reconfirmation
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,11 @@ class Notified:
     version: int
     seq: int
     document: Mapping[str, Any] | None
+    standing: reconfirmation.Standing | None = None  # where it stands in its confirmation cycle, when known
+
+    @property
+    def overdue(self) -> bool:
+        return self.standing is not None and self.standing.overdue
 
     @property
     def source(self) -> str:
@@ -37,8 +43,13 @@ def live(notified: Notifications, country: str, section: str) -> Notified | None
 
 
 def current_documents(countries) -> dict[str, dict[str, Notified]]:
-    """The current version of every section of these countries, read in one statement so they agree."""
+    """The current version of every section of these countries, read in one statement so they agree,
+    each with where it stands in its confirmation cycle."""
+    heads = history.current_versions(countries=countries)
+    confirmed = history.last_confirmed(list(heads.values()))
+    months = reconfirmation.cycle_months()
     found: dict[str, dict[str, Notified]] = {}
-    for (country, section), row in history.current_versions(countries=countries).items():
-        found.setdefault(country, {})[section] = Notified(country, section, row.version, row.seq, history.document(row))
+    for (country, section), row in heads.items():
+        standing = None if row.withdrawn else reconfirmation.standing(confirmed[row.seq], months=months)
+        found.setdefault(country, {})[section] = Notified(country, section, row.version, row.seq, history.document(row), standing)
     return found

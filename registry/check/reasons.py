@@ -9,11 +9,15 @@ from __future__ import annotations
 import ast
 import io
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Callable, Mapping
 
+from babel.dates import format_date
 from babel.messages.extract import extract_python
 
 from .. import reference
+from ..changes import SECTION_PHRASES
+from ..i18n import date_pattern
 
 # The dosage forms a traveller may name, as reasons word them; Annex II gives fentanyl a separate amount for
 # transdermal patches.
@@ -104,6 +108,15 @@ TEXTS = {
     "supply-within-guideline": "Your stay of %(days)s days is within the %(limit_days)s days of treatment the guidelines consider an adequate supply.",
     "supply-above-guideline": "Your stay of %(days)s days is longer than the %(limit_days)s days of treatment the guidelines consider an adequate supply%(anticonvulsants)s: plan to continue the treatment there (see continuity of treatment).",
 }
+# A country's notices (CountryResult.notices): about the information read, not a rule, by code.
+NOTICE_TEXTS = {
+    "confirmation-overdue": "%(country)s last confirmed its %(section)s %(months_ago)s: they were due for confirmation by %(due)s, so ask its authority whether they still apply.",
+}
+TEXTS.update(NOTICE_TEXTS)
+# Phrases whose words depend on a number, (singular, plural) as ngettext takes them; the number is %(num)s.
+PLURAL_PHRASES = {
+    "months_ago": ("%(num)s month ago", "%(num)s months ago"),
+}
 
 DOCUMENT_NAMES = {
     "prescription": "a prescription",
@@ -132,9 +145,18 @@ class Reason:
         return {"code": self.code, "text": self.text, "source": self.source, "params": dict(self.params)}
 
 
-def render(reason: Reason, translate: Callable[[str], str] = lambda text: text, lang: str = "en") -> str:
-    """The reason in words: its template, passed through `translate`, filled with its parameters named in `lang`."""
+def _english_plural(singular: str, plural: str, number: int) -> str:
+    return singular if number == 1 else plural
+
+
+def render(reason: Reason, translate: Callable[[str], str] = lambda text: text, lang: str = "en",
+           translate_plural: Callable[[str, str, int], str] = _english_plural) -> str:
+    """The reason in words: its template, passed through `translate`, filled with its parameters named in `lang`;
+    `translate_plural` (a catalogue's ngettext) chooses the form of a phrase that counts something."""
     words = {name: _word(name, value, translate, lang) for name, value in reason.params.items()}
+    if "months" in reason.params:
+        months = reason.params["months"]
+        words["months_ago"] = translate_plural(*PLURAL_PHRASES["months_ago"], months) % {"num": months}
     if "amount_form" in reason.params:
         words["form_scope"] = _form_scope(reason.params, translate)
     if "limit_unit_mg" in reason.params or "limit_percent" in reason.params:
@@ -160,6 +182,10 @@ def _word(name: str, value, translate, lang: str) -> str:
                       else reference.substance(entry).name(lang) for entry in value], translate)
     if name in ("amount_mg", "limit_mg"):
         return f"{_number(value)} mg"
+    if name == "section":
+        return translate(SECTION_PHRASES[value])
+    if name == "due":
+        return format_date(date.fromisoformat(value), date_pattern(lang), locale=lang)
     return str(value)
 
 
@@ -203,7 +229,7 @@ def _number(value) -> str:
 # -- finding the phrases to translate ---------------------------------------------------------
 
 # The module-level tables of this module whose English values `render` translates.
-PHRASE_TABLES = ("TEXTS", "DOCUMENT_NAMES", "CONVENTIONS", "FORM_PHRASES", "DISCLAIMER")
+PHRASE_TABLES = ("TEXTS", "NOTICE_TEXTS", "DOCUMENT_NAMES", "CONVENTIONS", "FORM_PHRASES", "DISCLAIMER")
 
 
 def extract_phrases(fileobj, keywords, comment_tags, options):
@@ -220,6 +246,9 @@ def extract_phrases(fileobj, keywords, comment_tags, options):
             for value in values:
                 if isinstance(value, ast.Constant) and isinstance(value.value, str):
                     yield value.lineno, None, value.value, []
+        if "PLURAL_PHRASES" in targets:
+            for value in node.value.values:
+                yield value.lineno, "ngettext", tuple(item.value for item in value.elts), []
     for function in (node for node in tree.body if isinstance(node, ast.FunctionDef)):
         yield from _translated_literals(function)
 

@@ -135,6 +135,9 @@ class CheckCountryResult(Schema):
         "description": "For a transit country, what it asks of travellers passing through; null for the destination."})
     transit_notes = _notified_text(required=True, allow_none=True)
     notes = _notified_text(required=True, allow_none=True)
+    notices = fields.List(fields.Nested(CheckReason), required=True, metadata={
+        "description": "What the traveller should know about the information itself, as reasons: a section read here "
+                       "that its country has not confirmed within the confirmation cycle (code confirmation-overdue)."})
 
 
 class CheckResult(Schema):

@@ -86,6 +86,7 @@ class CountryResult:
     transit: str | None
     transit_notes: Mapping[str, str] | None
     notes: Mapping[str, str] | None
+    notices: tuple[Reason, ...] = ()  # about the information itself: a section overdue for confirmation
 
     def as_json(self) -> dict:
         return {
@@ -105,6 +106,7 @@ class CountryResult:
             "transit": self.transit,
             "transit_notes": self.transit_notes,
             "notes": self.notes,
+            "notices": [reason.as_json() for reason in self.notices],
         }
 
 
@@ -202,12 +204,13 @@ def _country(code: str, role: str, trip: Trip, notified: Notifications) -> Count
     departure_authorities = live(notified, trip.departure, "authorities") if issuer else None
     contacts = _contacts(authorities, ("permits", *contact, "enquiries")) + _contacts(departure_authorities, ("certificates",))
     leads = [decision.permit_lead_days for decision, _ in decisions if decision.permit_lead_days is not None]
+    based_on = tuple(found for found in (requirements, authorities, bans, departure_authorities) if found is not None)
     return CountryResult(
         country=code,
         role=role,
         verdict=worst(item.verdict for item in items),
         documents=_ordered(kind for item in items for kind in item.documents),
-        based_on=tuple(found for found in (requirements, authorities, bans, departure_authorities) if found is not None),
+        based_on=based_on,
         items=items,
         authorities=contacts,
         languages=_languages(requirements),
@@ -219,7 +222,15 @@ def _country(code: str, role: str, trip: Trip, notified: Notifications) -> Count
         transit=(document.get("transit", "same-as-entry") if role == "transit" else None),
         transit_notes=document.get("transit_notes") if role == "transit" else None,
         notes=document.get("notes"),
+        notices=tuple(_overdue(found) for found in based_on if found.overdue),
     )
+
+
+def _overdue(found: Notified) -> Reason:
+    """A version read for the answer that its country has not confirmed within the confirmation cycle."""
+    return Reason("confirmation-overdue", found.source, {
+        "country": found.country, "section": found.section, "months": found.standing.months_since,
+        "due": found.standing.due.date().isoformat()})
 
 
 def _item(item: Item, code: str, role: str, trip: Trip, notified: Notifications) -> tuple[_Decision, int | None]:

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from ..accounts import normalize_email
-from ..db import utcnow, write_transaction
+from ..db import db, utcnow, write_transaction
 from ..models import SignInAttempt
 
 PAIR_WINDOW = timedelta(minutes=15)
@@ -108,3 +108,11 @@ def succeeded(attempt: Attempt) -> None:
         same_pair = and_(SignInAttempt.email_hash == attempt.email_hash, SignInAttempt.remote_addr == attempt.remote_addr)
         session.execute(delete(SignInAttempt).where(same_pair, SignInAttempt.id != attempt.id))
         session.execute(update(SignInAttempt).where(SignInAttempt.id == attempt.id).values(succeeded=True))
+
+
+def last_sign_ins(emails) -> dict[str, datetime]:
+    """When each of these accounts last signed in, where still known (successes are kept for KNOWN_FOR): by e-mail."""
+    by_hash = {_email_hash(email): email for email in emails}
+    found = select(SignInAttempt.email_hash, func.max(SignInAttempt.at)).where(
+        SignInAttempt.succeeded.is_(True), SignInAttempt.email_hash.in_(list(by_hash))).group_by(SignInAttempt.email_hash)
+    return {by_hash[email_hash]: at for email_hash, at in db.session.execute(found)} if by_hash else {}

@@ -1,4 +1,5 @@
-"""The authority console (/console/): sign in, edit, preview, publish, confirm, withdraw, API tokens, the password.
+"""The authority console (/console/): sign in, edit, preview, publish, confirm, withdraw, API tokens, the password,
+and for the secretariat how push delivery keeps up (subscriptions).
 
 Every write goes through the same services as the API (publishing, accounts), so a
 publication from the console is the same publication as one sent with a token.
@@ -15,17 +16,19 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import format_timedelta, gettext as _, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
 
 from .. import accounts, changes, history, publishing, reference
-from ..db import utcnow
+from ..db import db, utcnow
+from ..delivery import status
 from ..documents import validate_document
 from ..http import UnreadableBody, error_response, parse_json
 from ..i18n import by_country_name, country_name
-from ..models import Account
+from ..models import Account, Draft
 from ..publishing import Actor, Precondition
+from ..workflow import drafts
 from . import forms, sign_in, wording
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -37,6 +40,8 @@ PASSWORD_MAX = 1024  # argon2 hashes any length; refuse absurd ones before hashi
 NEXT_MAX = 2000
 # What the token form offers; the default first. "never" is a token without expiry.
 TOKEN_EXPIRIES = ("90d", "30d", "365d", "never")
+CADENCE_LABELS = {"immediate": _l("immediately"), "daily": _l("daily digest"), "weekly": _l("weekly digest")}
+STATE_LABELS = {"pending": _l("pending"), "active": _l("active"), "suspended": _l("suspended"), "ended": _l("ended")}
 
 
 def _session_limits() -> dict:
@@ -69,7 +74,8 @@ def signed_in(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if signed_in_account() is None:
-            return redirect(url_for("console.login", next=request.path))
+            # With its query: a link such as /console/questions/new?country=FR&… comes back to what it asked for.
+            return redirect(url_for("console.login", next=request.full_path.removesuffix("?")))
         return view(*args, **kwargs)
 
     return wrapper
@@ -82,6 +88,14 @@ def _may_edit(country: str) -> Account:
         abort(404, description=_("%(code)s is not a country code of ISO 3166-1.", code=country))
     if not account.may_write(country):
         abort(403, description=_("This account may edit only the notification of %(country)s.", country=country_name(account.country)))
+    return account
+
+
+def _secretariat_only() -> Account:
+    """The signed-in account, if it is the secretariat's: 403 otherwise."""
+    account = signed_in_account()
+    if not account.secretariat:
+        abort(403, description=_("Only the secretariat may see this page."))
     return account
 
 
@@ -154,7 +168,7 @@ def home():
         return redirect(url_for("console.country", country=account.country))
     notified = [state.country.code for state in history.country_states() if state.notified]
     return render_template("console/home.html", account=account, notified=by_country_name(notified),
-                           choices=by_country_name(reference.countries()))
+                           choices=by_country_name(reference.countries()), awaiting=drafts.awaiting_approval(), email_of=_email)
 
 
 @bp.get("/<country>/")
@@ -162,7 +176,9 @@ def home():
 def country(country):
     account = _may_edit(country)
     state = history.country_states(country=country)[0]
-    return render_template("console/country.html", account=account, place=reference.country(country), state=state)
+    return render_template("console/country.html", account=account, place=reference.country(country), state=state,
+                           section_drafts={saved.section: saved for saved in drafts.for_country(country)},
+                           requires_approval=publishing.requires_approval(country), email_of=_email)
 
 
 def _editor(country: str, section: str, draft: forms.Draft, etag: str, *, status: int = 200):
@@ -177,9 +193,53 @@ def _editor(country: str, section: str, draft: forms.Draft, etag: str, *, status
         current=current,
         checks_order=lambda path, ticked: forms.checks_order(section, path, ticked),
         field_label=wording.field_label,
-        substance_choices=wording.substance_choices,
-        country_codes=list(reference.countries()),
+        choices=wording.Choices(country),
+        **draft_context(country, section),
     ), status
+
+
+def draft_context(country: str, section: str) -> dict:
+    """What the editor and the draft's page say of the section's draft: who saved it when, what it would change,
+    what was published since it began, and whether publishing it needs a second account's approval."""
+    saved = drafts.find(country, section)
+    return {
+        "saved": saved,
+        "saved_by": saved and _email(saved.updated_by),
+        "submitted_by": saved and _email(saved.submitted_by),
+        "returned_by": saved and _email(saved.returned_by),
+        "draft_withdraws": saved is not None and drafts.document(saved) is None,
+        "draft_differences": drafts.differences(saved) if saved else [],
+        "published_since_draft": drafts.published_since(saved) if saved else [],
+        "requires_approval": publishing.requires_approval(country),
+    }
+
+
+def _email(account_id: int | None) -> str | None:
+    """Who did something to a draft, as the country's accounts know each other: by e-mail address."""
+    account = db.session.get(Account, account_id) if account_id else None
+    return account.email if account else None
+
+
+def base_etag(saved: Draft) -> str:
+    """The ETag of the version a draft was begun from ("" when nothing was published then)."""
+    return next((row.hash for row in history.versions(saved.country, saved.section) if row.seq == saved.base_seq), "")
+
+
+def _keep(account: Account, country: str, section: str, document, etag: str) -> Draft:
+    """Save the editor's document as the section's draft, made against the version the editor began from (etag).
+
+    StalePrecondition, and nothing saved, when that version is neither the current one nor the draft's own base:
+    someone published meanwhile. Edited on top of the current version, the draft is brought up to date.
+    """
+    current = history.current(country, section)
+    current_etag = current.hash if current else ""
+    saved = drafts.find(country, section)
+    if etag != current_etag and (saved is None or base_etag(saved) != etag):
+        raise publishing.StalePrecondition("Someone published since this editor was opened.")
+    saved = drafts.save(account, country, section, document)
+    if etag == current_etag and saved.base_seq != (current.seq if current else None):
+        saved = drafts.rebase(account, country, section)
+    return saved
 
 
 def _posted_document():
@@ -207,6 +267,11 @@ def edit(country, section):
     account = _may_edit(country)
     current = history.current(country, section)
     if request.method == "GET":
+        saved = drafts.find(country, section)
+        if saved is not None and saved.state == "submitted":
+            return redirect(url_for("console.draft", country=country, section=section))
+        if saved is not None:
+            return _editor(country, section, forms.from_document(section, drafts.document(saved)), base_etag(saved))
         published = None if current is None or current.withdrawn else history.document(current)
         return _editor(country, section, forms.from_document(section, published), current.hash if current else "")
 
@@ -214,6 +279,8 @@ def edit(country, section):
     action = request.form.get("action", "preview")
     if action == "publish":
         return _publish(account, country, section, _posted_document(), etag)
+    if action == "submit":
+        return _submit(account, country, section, _posted_document(), etag)
     if action == "edit":
         return _editor(country, section, forms.from_document(section, _posted_document()), etag)
 
@@ -225,6 +292,8 @@ def edit(country, section):
     if verb == "remove":
         forms.remove_row(draft, path)
         return _editor(country, section, draft, etag)
+    if action == "save-draft":
+        return _save_draft(account, country, section, draft.document(), etag)
 
     document = draft.document()
     problems = validate_document(section, document)
@@ -245,6 +314,7 @@ def edit(country, section):
         etag=etag,
         differences=changes.describe(section, before, document).sentences,
         first=current is None,
+        requires_approval=publishing.requires_approval(country),
     )
 
 
@@ -265,17 +335,55 @@ def _conflict(country: str, section: str, document: dict, since: list):
 
 
 def _publish(account: Account, country: str, section: str, document: dict, etag: str):
+    """Publish what the preview showed; the section's draft, which the editor had opened, is published with it."""
     precondition = Precondition(if_match=frozenset({etag})) if etag else Precondition(if_none_match_any=True)
     try:
-        row = publishing.publish(_actor(account), country, section, document, precondition)
+        if drafts.find(country, section) is None:
+            row = publishing.publish(_actor(account), country, section, document, precondition)
+        else:
+            _keep(account, country, section, document, etag)
+            row = drafts.publish(_actor(account), country, section)
     except publishing.StalePrecondition:
         return _conflict(country, section, document, _published_since(country, section, etag))
+    except publishing.Conflict:
+        return _awaiting_approval(country, section)
     except publishing.Invalid as refusal:
         draft = forms.from_document(section, document)
         forms.attach_errors(draft, refusal.errors or {})
         return _editor(country, section, draft, etag, status=422)
     flash(_("Version %(number)s was published.", number=row.version), "success")
     return redirect(url_for("pages.version", country=country, section=section, number=row.version))
+
+
+def _save_draft(account: Account, country: str, section: str, document: dict, etag: str):
+    """Keep the editor's work without publishing it, valid or not."""
+    try:
+        _keep(account, country, section, document, etag)
+    except publishing.StalePrecondition:
+        return _conflict(country, section, document, _published_since(country, section, etag))
+    except publishing.Conflict:
+        return _awaiting_approval(country, section)
+    flash(_("The draft is saved. Nothing is published; the accounts of this country and the secretariat can open it."), "success")
+    return redirect(url_for("console.edit", country=country, section=section))
+
+
+def _submit(account: Account, country: str, section: str, document: dict, etag: str):
+    """Where the country requires approval, the preview's document goes to another account instead of being published."""
+    try:
+        _keep(account, country, section, document, etag)
+        drafts.submit(account, country, section)
+    except publishing.StalePrecondition:
+        return _conflict(country, section, document, _published_since(country, section, etag))
+    except publishing.Conflict:
+        return _awaiting_approval(country, section)
+    flash(_("The draft is submitted for approval: another account of this country, or the secretariat, approves it "
+            "or returns it with a comment."), "success")
+    return redirect(url_for("console.draft", country=country, section=section))
+
+
+def _awaiting_approval(country: str, section: str):
+    flash(_("This draft awaits approval and cannot be changed; take it back first."), "error")
+    return redirect(url_for("console.draft", country=country, section=section))
 
 
 @bp.post("/<country>/<section:section>/confirm")
@@ -374,6 +482,18 @@ def _change_password(account: Account):
     _start_session(account)
     flash(_("Your password is changed. Every other session of this account has ended."), "success")
     return redirect(url_for("console.account"))
+
+
+@bp.get("/subscriptions")
+@signed_in
+def subscriptions():
+    """How many subscribe to what, how far delivery lags, and which subscriptions fail; no subscriber's address."""
+    account = _secretariat_only()
+    found = status.status()
+    lag = found.summary.oldest_undelivered
+    return render_template("console/subscriptions.html", account=account, status=found, states=status.STATES,
+                           lag_for=lag and format_timedelta(timedelta(seconds=lag.seconds), threshold=1.5),
+                           STATE_LABELS=STATE_LABELS, CADENCE_LABELS=CADENCE_LABELS)
 
 
 @bp.after_request

@@ -1,12 +1,17 @@
 """The exports' state and its JSON files: registry.json and changes.jsonl (docs/api.md, "Exports"; docs/exports.md).
 
-registry.json (every country's current sections), changes.jsonl (every version), CSV
-tables that flatten the documents, their Frictionless data package, metadata, a README
-and SHA256SUMS. Everything is built from the read model (registry/history.py), so an
-export shows a version exactly as the API does. The caller holds one read transaction
-(db.read_snapshot) around a whole build, so that every file describes the same state.
-Rows are ordered and zip entries dated from the data, never from the clock: exporting
-one state twice gives the same bytes except `generated_at`.
+registry.json (every country's current sections, and the public question threads),
+changes.jsonl (every version), CSV tables that flatten the documents, their Frictionless
+data package, metadata, a README and SHA256SUMS. Everything is built from the read model
+(registry/history.py), so an export shows a version exactly as the API does. The caller
+holds one read transaction (db.read_snapshot) around a whole build, so that every file
+describes the same state. Rows are ordered and zip entries dated from the data, never
+from the clock: exporting one state twice gives the same bytes except `generated_at`.
+
+Time alone changes one thing: a section passes its confirmation due date and becomes
+overdue (registry/workflow/reconfirmation.py). The state therefore names the sections
+overdue when it was read, so that the ETag, the files kept on disk and Last-Modified
+change at that moment too.
 
 The CSV tables are in tables.py, the bundle in bundle.py, reading a bundle back in
 restore.py.
@@ -19,12 +24,14 @@ from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Iterator
 
+from sqlalchemy import func, select
 
 from .. import chain, history, reference
 from ..config import VERSION
-from ..db import rfc3339, utcnow
+from ..db import db, rfc3339, utcnow
 from ..documents import SECTIONS
-from ..models import Version
+from ..models import Question, QuestionMessage, Version
+from ..workflow import questions, reconfirmation
 
 FORMAT_VERSION = "1"
 BATCH = 500  # versions read from the database at a time
@@ -51,6 +58,18 @@ def parse_as_of(text: str) -> date:
 
 
 @dataclass(frozen=True)
+class Overdue:
+    """The current sections of a state that were overdue at a moment, and when that answer changes."""
+
+    seqs: tuple[int, ...]  # their current versions
+    since: datetime | None  # when the last of them became overdue
+    next_due: datetime | None  # when the next section becomes overdue; None: none will, in this state
+
+
+NONE_OVERDUE = Overdue((), None, None)
+
+
+@dataclass(frozen=True)
 class State:
     """The registry as an export describes it: as it stood after `last_seq`, at the end of `as_of` if given."""
 
@@ -60,6 +79,9 @@ class State:
     published_at: datetime | None
     confirmed: tuple[int, datetime | None]  # how many confirmations, and the latest
     demo_note: str | None
+    cycle: int  # the confirmation cycle, in months
+    overdue: Overdue  # which current sections were overdue when the state was read
+    threads: tuple[int, int, datetime | None]  # public question threads, their messages, and when they last changed
 
     @property
     def until(self) -> datetime | None:
@@ -71,21 +93,59 @@ class State:
 
     @property
     def last_modified(self) -> datetime | None:
-        """When the exported content last changed: a publication or a confirmation."""
-        moments = [moment for moment in (self.published_at, self.confirmed[1]) if moment is not None]
-        return max(moments, default=None)
+        """When the exported content last changed: a publication, a confirmation, a section becoming overdue,
+        or a public question thread."""
+        moments = (self.published_at, self.confirmed[1], self.overdue.since, self.threads[2])
+        return max((moment for moment in moments if moment is not None), default=None)
 
     def versions_only(self) -> "State":
-        """This state without its confirmations: what changes.jsonl shows of it."""
-        return replace(self, confirmed=(0, None))
+        """This state without its confirmations, their cycle and the question threads: what changes.jsonl shows of it."""
+        return replace(self, confirmed=(0, None), cycle=0, overdue=NONE_OVERDUE, threads=(0, 0, None))
 
     def tag(self, *parameters) -> str:
         """An entity tag for one export of this state: the head hash commits to every version before it,
         reference_digest to the reference data the exports carry."""
         latest = rfc3339(self.confirmed[1]) if self.confirmed[1] else None
+        changed = rfc3339(self.threads[2]) if self.threads[2] else None
         key = [FORMAT_VERSION, VERSION, reference_digest(), self.last_seq, self.hash, self.confirmed[0], latest, self.demo,
-               self.as_of.isoformat() if self.as_of else None, *parameters]
+               self.as_of.isoformat() if self.as_of else None, self.cycle, list(self.overdue.seqs), *self.threads[:2], changed,
+               *parameters]
         return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:32]
+
+
+# The last answer of overdue(), by what it depends on: repeated reads of an unchanged state (a conditional
+# request answered 304) cost no query until the next due date passes.
+_last_overdue: dict[tuple, Overdue] = {}
+
+
+def overdue(last_seq: int, head_hash: str, until: datetime | None, confirmed: tuple[int, datetime | None], cycle: int,
+            moment: datetime) -> Overdue:
+    """Which current sections (as of `last_seq`, whose hash commits to every version before it, and the
+    confirmations made by `until`) are overdue at `moment`."""
+    key = (last_seq, head_hash, until, confirmed, cycle)
+    kept = _last_overdue.get(key)
+    if kept is not None and (kept.since is None or kept.since <= moment) and (kept.next_due is None or moment < kept.next_due):
+        return kept
+    heads = [row for row in history.current_versions(until_seq=last_seq).values() if not row.withdrawn]
+    last = history.last_confirmed(heads, until=until)
+    dues = {row.seq: reconfirmation.add_months(last[row.seq], cycle) for row in heads}
+    found = Overdue(seqs=tuple(sorted(seq for seq, due in dues.items() if due <= moment)),
+                    since=max((due for due in dues.values() if due <= moment), default=None),
+                    next_due=min((due for due in dues.values() if due > moment), default=None))
+    _last_overdue.clear()
+    _last_overdue[key] = found
+    return found
+
+
+def thread_counts(until: datetime | None = None) -> tuple[int, int, datetime | None]:
+    """The public question threads (made public by `until`): how many, how many messages, and when they last changed."""
+    public = Question.public_at.is_not(None) if until is None else Question.public_at <= until
+    threads, made_public = db.session.execute(select(func.count(), func.max(Question.public_at)).where(public)).one()
+    messages = select(func.count(), func.max(QuestionMessage.created_at)).join(Question).where(public)
+    if until is not None:
+        messages = messages.where(QuestionMessage.created_at <= until)
+    count, written = db.session.execute(messages).one()
+    return threads, count, max((moment for moment in (made_public, written) if moment is not None), default=None)
 
 
 def reference_data() -> dict:
@@ -112,17 +172,27 @@ def end_of(day: date) -> datetime:
 
 
 def read_state(as_of: date | None = None) -> State:
-    """The state an export made now describes (read inside the export's transaction)."""
+    """The state an export made now describes (read inside the export's transaction).
+
+    For an as_of day, a section is overdue if it was at the end of that day (or now, for today),
+    by the confirmation cycle set now: the registry keeps no history of the cycle.
+    """
     until = None if as_of is None else end_of(as_of)
+    now = utcnow()
     top = history.head(until=until)
-    confirmed = history.confirmations(until=until)
+    confirmations = history.confirmations(until=until)
+    confirmed = (len(confirmations), max((moment for _, moment in confirmations), default=None))
+    last_seq, head_hash, cycle = top.seq if top else 0, top.hash if top else chain.GENESIS_HASH, reconfirmation.cycle_months()
     return State(
         as_of=as_of,
-        last_seq=top.seq if top else 0,
-        hash=top.hash if top else chain.GENESIS_HASH,
+        last_seq=last_seq,
+        hash=head_hash,
         published_at=top.published_at if top else None,
-        confirmed=(len(confirmed), max((moment for _, moment in confirmed), default=None)),
+        confirmed=confirmed,
         demo_note=history.demo_note(),
+        cycle=cycle,
+        overdue=overdue(last_seq, head_hash, until, confirmed, cycle, min(until, now) if until else now),
+        threads=thread_counts(until),
     )
 
 
@@ -143,7 +213,7 @@ def header(state: State, generated_at: datetime) -> dict:
 
 def registry_document(state: State, generated_at: datetime) -> dict:
     """registry.json: every ISO country with, per section, its current version and last confirmation, or null;
-    then the reference data's products (as they are now, also for an as_of day)."""
+    the public question threads; then the reference data's products (as they are now, also for an as_of day)."""
     heads = history.current_versions(until_seq=state.last_seq)
     confirmed = history.last_confirmed(list(heads.values()), until=state.until)
     countries = {}
@@ -151,9 +221,39 @@ def registry_document(state: State, generated_at: datetime) -> dict:
         entry = {"names": dict(country.names)}
         for section in SECTIONS:
             row = heads.get((code, section))
-            entry[section] = None if row is None else {**history.resource(row), "last_confirmed": rfc3339(confirmed[row.seq])}
+            entry[section] = None if row is None else current_section(row, confirmed[row.seq], state)
         countries[code] = entry
-    return {**header(state, generated_at), "countries": countries, "reference_data": reference_data()}
+    return {**header(state, generated_at), "countries": countries, "questions": thread_records(state),
+            "reference_data": reference_data()}
+
+
+def current_section(row: Version, confirmed_at: datetime, state: State) -> dict:
+    """A current section as registry.json gives it: the version as the API's current-section read gives it
+    (its meta with `confirmation_due` and `overdue`), and when it was last confirmed."""
+    resource = history.resource(row)
+    due = None if row.withdrawn else rfc3339(reconfirmation.add_months(confirmed_at, state.cycle))
+    resource["meta"].update(confirmation_due=due, overdue=row.seq in state.overdue.seqs)
+    return {**resource, "last_confirmed": rfc3339(confirmed_at)}
+
+
+def public_threads(state: State) -> list[dict]:
+    """The question threads public in this state, oldest first, each with the messages written by then
+    (questions.public_record: no account, no address)."""
+    found = []
+    for question in questions.public():
+        record = questions.public_record(question)
+        if state.until is not None and record["public_at"] > state.until:
+            continue
+        record["messages"] = [message for message in record["messages"] if state.until is None or message["at"] <= state.until]
+        found.append(record)
+    return found
+
+
+def thread_records(state: State) -> list[dict]:
+    """registry.json's `questions`: the public threads, their moments in RFC 3339."""
+    return [{**record, "asked_at": rfc3339(record["asked_at"]), "public_at": rfc3339(record["public_at"]),
+             "messages": [{**message, "at": rfc3339(message["at"])} for message in record["messages"]]}
+            for record in public_threads(state)]
 
 
 def registry_json(state: State, generated_at: datetime | None = None) -> bytes:

@@ -71,6 +71,59 @@ def _meta() -> dict:
     }
 
 
+def _current_meta() -> dict:
+    """A current section's meta in registry.json: the version's, and where the section stands in its confirmation cycle."""
+    meta = _meta()
+    return {
+        **meta,
+        "description": "A current section's meta, as GET /api/v1/countries/{CC}/{section} gives it: the version's meta, "
+                       "and where the section stands in its confirmation cycle.",
+        "properties": {
+            **meta["properties"],
+            "confirmation_due": {"anyOf": [MOMENT, {"type": "null"}],
+                                 "description": "When the section is due for confirmation: its last confirmation (or "
+                                                "publication) plus the confirmation cycle; null for a withdrawn section."},
+            "overdue": {"type": "boolean", "description": "true once confirmation_due has passed (at the end of the as_of "
+                                                          "day, or when the file was generated)."},
+        },
+        "required": [*meta["required"], "confirmation_due", "overdue"],
+    }
+
+
+def _thread() -> dict:
+    """A public question thread, as registry.json gives it."""
+    message = {
+        "type": "object",
+        "properties": {
+            "authority": {"type": "string", "minLength": 1, "description": "The authority that wrote it."},
+            "country": {"anyOf": [{"$ref": "#/$defs/country"}, {"type": "null"}], "description": "Its country; null: the secretariat."},
+            "body": {"type": "string", "minLength": 1},
+            "at": {**MOMENT, "description": "When it was written."},
+        },
+        "required": ["authority", "country", "body", "at"],
+        "additionalProperties": False,
+    }
+    return {
+        "description": "A question one country (or the secretariat) asked about a version of another country's section, "
+                       "with its answers, made public by the country asked.",
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer", "minimum": 1},
+            "country": {"$ref": "#/$defs/country"},
+            "section": {"enum": list(documents.SECTIONS)},
+            "version": {"type": "integer", "minimum": 1, "description": "The version asked about."},
+            "asked_by_country": {"anyOf": [{"$ref": "#/$defs/country"}, {"type": "null"}],
+                                 "description": "The country that asked; null: the secretariat."},
+            "subject": {"type": "string", "minLength": 1},
+            "asked_at": MOMENT,
+            "public_at": MOMENT,
+            "messages": {"type": "array", "items": message, "minItems": 1, "description": "Oldest first; the first asks."},
+        },
+        "required": ["id", "country", "section", "version", "asked_by_country", "subject", "asked_at", "public_at", "messages"],
+        "additionalProperties": False,
+    }
+
+
 def _document_fits_section() -> list[dict]:
     """A withdrawal has a null document; otherwise the document is the section's."""
     rules = [{"if": {"properties": {"meta": {"properties": {"withdrawn": {"const": True}}}}},
@@ -136,7 +189,7 @@ def registry_schema() -> dict:
         "anyOf": [{"type": "null"}, {
             "type": "object",
             "properties": {
-                "meta": {"$ref": "#/$defs/meta"},
+                "meta": {"$ref": "#/$defs/current-meta"},
                 "document": {},
                 "last_confirmed": {**MOMENT, "description": "The later of its publication and its last confirmation."},
             },
@@ -161,7 +214,7 @@ def registry_schema() -> dict:
         "$id": schema_id("registry"),
         "title": "registry.json: the current state of every country",
         "description": "Every ISO 3166-1 country with, per section, its current version, or null where nothing was notified; "
-                       "and the reference data's products.",
+                       "the public question threads; and the reference data's products.",
         "type": "object",
         "properties": {
             **_header(*HEADER),
@@ -171,12 +224,15 @@ def registry_schema() -> dict:
                 "required": list(reference.countries()),
                 "additionalProperties": {"$ref": "#/$defs/country-state"},
             },
+            "questions": {"type": "array", "items": {"$ref": "#/$defs/question"},
+                          "description": "The public question threads, oldest first; a thread not made public is never here."},
             "reference_data": {"$ref": "#/$defs/reference-data"},
         },
-        "required": [*HEADER, "countries", "reference_data"],
+        "required": [*HEADER, "countries", "questions", "reference_data"],
         "additionalProperties": False,
-        "$defs": _with_documents({"meta": _meta(), "country": shared()["country"][0], "country-state": country,
-                                  "section": section_entry, "reference-data": _reference_data(),
+        "$defs": _with_documents({"meta": _meta(), "current-meta": _current_meta(), "country": shared()["country"][0],
+                                  "country-state": country, "section": section_entry, "question": _thread(),
+                                  "reference-data": _reference_data(),
                                   **product["$defs"], "product": _without_header(product)}),
     }
 

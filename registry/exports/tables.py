@@ -10,7 +10,8 @@ from typing import Callable, Iterator
 from .. import history, reference
 from ..db import rfc3339
 from ..documents import SECTIONS
-from .files import ExportError, State, change_line, versions
+from ..workflow import reconfirmation
+from .files import ExportError, State, change_line, public_threads, versions
 
 # -- the CSV tables ---------------------------------------------------------------------
 
@@ -50,7 +51,9 @@ class Table:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...] = ()
     foreign_keys: tuple[tuple[str, str, str], ...] = ()
-    reference: bool = False  # the exporting registry's reference data, not its history: restore does not read it
+    # Not the history of versions — the exporting registry's reference data, or the public question threads:
+    # restore does not read it, and a bundle made before the table was added lacks it.
+    reference: bool = False
 
     @property
     def filename(self) -> str:
@@ -107,6 +110,19 @@ _SECTION_COLUMNS = tuple(
                f"When the current {section} version was last confirmed (or published, if later)."),
     )
 )
+# After the columns above, so that a reader of the older tables finds every column where it was.
+_CONFIRMATION_COLUMNS = tuple(
+    column
+    for section in SECTIONS
+    for column in (
+        Column(f"{section.replace('-', '_')}_confirmation_due", "datetime",
+               f"When the current {section} version is due for confirmation (last confirmed plus the confirmation cycle); "
+               "empty where nothing was notified or the section is withdrawn."),
+        _flag(f"{section.replace('-', '_')}_overdue",
+              f"true: the current {section} version was neither confirmed nor republished within the cycle; "
+              "empty where nothing was notified."),
+    )
+)
 
 TABLES = (
     Table(
@@ -116,6 +132,7 @@ TABLES = (
             Column("name_en", "string", "Name in English.", required=True),
             Column("name_zh", "string", "Name in Chinese."),
             *_SECTION_COLUMNS,
+            *_CONFIRMATION_COLUMNS,
         ),
         primary_key=("country",),
         foreign_keys=tuple((column.name, "versions", "seq") for column in _SECTION_COLUMNS if column.type == "integer"),
@@ -247,6 +264,39 @@ TABLES = (
             Column("confirmed_at", "datetime", "When (UTC).", required=True),
         ),
         foreign_keys=_VERSION_KEY,
+    ),
+    Table(
+        "questions", "The public question threads: a question one country (or the secretariat) asked about a version of "
+                     "another country's section, which the country asked made public; their messages are in "
+                     "question-messages.csv. Threads not made public are never exported.",
+        (
+            Column("question", "integer", "The thread's number.", required=True),
+            Column("country", "string", "The country asked, whose section the question is about.", required=True),
+            Column("section", "string", "The section asked about.", required=True, enum=SECTIONS),
+            Column("version", "integer", "The version asked about (versions.csv: country, section, version).", required=True),
+            Column("asked_by_country", "string", "The country that asked; empty: the secretariat."),
+            Column("subject", "string", "The question's subject.", required=True),
+            Column("asked_at", "datetime", "When it was asked (UTC).", required=True),
+            Column("public_at", "datetime", "When the country asked made the thread public (UTC).", required=True),
+        ),
+        primary_key=("question",),
+        foreign_keys=(("country", "countries", "country"), ("asked_by_country", "countries", "country")),
+        reference=True,
+    ),
+    Table(
+        "question-messages", "The messages of the public question threads, in the order they were written: the authority "
+                             "that wrote each, never a person or an address.",
+        (
+            Column("question", "integer", "The thread (questions.csv).", required=True),
+            Column("message", "integer", "Position of the message in the thread, from 0.", required=True),
+            Column("country", "string", "The author's country; empty: the secretariat."),
+            Column("authority", "string", "The authority that wrote it.", required=True),
+            Column("at", "datetime", "When it was written (UTC).", required=True),
+            Column("body", "string", "The message.", required=True),
+        ),
+        primary_key=("question", "message"),
+        foreign_keys=(("question", "questions", "question"), ("country", "countries", "country")),
+        reference=True,
     ),
     Table(
         "substances", "Reference data: every substance of the 1961 and 1971 schedules, and those under no international "
@@ -396,7 +446,19 @@ def _country_rows(state: State) -> Iterator[dict]:
             prefix = section.replace("-", "_")
             row[f"{prefix}_seq"] = version.seq if version else None
             row[f"{prefix}_last_confirmed"] = confirmed[version.seq] if version else None
+            in_force = version is not None and not version.withdrawn
+            row[f"{prefix}_confirmation_due"] = reconfirmation.add_months(confirmed[version.seq], state.cycle) if in_force else None
+            row[f"{prefix}_overdue"] = version.seq in state.overdue.seqs if version else None
         yield row
+
+
+def _thread_rows(state: State) -> Iterator[tuple[str, dict]]:
+    """questions.csv and question-messages.csv: the threads public in this state (files.public_threads)."""
+    for record in public_threads(state):
+        yield "questions", {"question": record["id"], "asked_at": record["asked_at"], "public_at": record["public_at"],
+                            **{name: record[name] for name in ("country", "section", "version", "asked_by_country", "subject")}}
+        for index, message in enumerate(record["messages"]):
+            yield "question-messages", {"question": record["id"], "message": index, **message}
 
 
 def _substance_rows() -> Iterator[dict]:
@@ -494,6 +556,8 @@ def write_history(directory: Path, state: State, progress: Callable[[int], None]
         for seq, confirmed_at in history.confirmations(until=state.until):
             if seq <= state.last_seq:
                 tables.write("confirmations", {"seq": seq, **confirmed[seq], "confirmed_at": confirmed_at})
+        for table, values in _thread_rows(state):
+            tables.write(table, values)
         for values in _substance_rows():
             tables.write("substances", values)
         for values in _amount_rows():

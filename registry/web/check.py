@@ -336,7 +336,8 @@ def field_label(path: str) -> str:
 
 def reason_text(reason: reasons.Reason) -> str:
     """A reason in the page's language (docs/check.md, "Reasons")."""
-    return reasons.render(reason, gettext, language())
+    lang = language()
+    return reasons.render(reason, gettext, lang, i18n.catalog(lang).ngettext)
 
 
 def source_label(source: str) -> tuple[str, str | None]:
@@ -434,7 +435,16 @@ def check_page():
         computation=computation,
         source_label=source_label,
         version_url=version_url,
+        languages_of=languages_of(result),
     )
+
+
+def languages_of(result: rules.CheckResult) -> dict[str, tuple[str, ...]]:
+    """The languages of each country the result names, its first first, that its notified texts fall back to
+    (i18n.pick): those its requirements accept documents in, then its official ones."""
+    notified = {country.country: country.languages["document_languages"] or () for country in result.countries}
+    named = {authority["country"] for country in result.countries for authority in country.authorities}
+    return {code: i18n.country_languages(code, notified.get(code, ())) for code in notified.keys() | named}
 
 
 def _certificate_links(form: TripForm) -> dict[str, str]:

@@ -11,11 +11,12 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
 
-from .. import history, reference, search as finder
+from .. import changes, history, reference, search as finder
 from ..documents import BANNABLE_CLASSES, SECTIONS
 from ..http import upper_case_location
-from ..i18n import by_country_name, country_name, language, sort_key, substance_name
+from ..i18n import by_country_name, country_languages, country_name, language, sort_key, substance_name
 from ..models import Version
+from ..workflow import questions, reconfirmation
 from . import map as world_map
 
 bp = Blueprint("pages", __name__)
@@ -94,6 +95,32 @@ def ban_rows(*, substance: str | None = None, country: str | None = None) -> lis
     return sorted(rows, key=lambda item: (sort_key(substance_name(item.ban["substance"])), sort_key(country_name(item.country))))
 
 
+def text_languages(country: str, requirements: dict | None) -> tuple[str, ...]:
+    """The languages a country's notified texts fall back to, its first first (i18n.pick): the languages its
+    requirements document (`requirements`, None when there is none) accepts documents in, then its official ones."""
+    return country_languages(country, (requirements or {}).get("document_languages", ()))
+
+
+def current_requirements(country: str) -> dict | None:
+    """A country's requirements document in force, if any."""
+    row = history.current(country, "requirements")
+    return history.document(row) if row is not None else None
+
+
+def standings(state: history.CountryState) -> dict[str, reconfirmation.Standing]:
+    """Where each of a country's sections in force stands in its confirmation cycle, by section."""
+    months = reconfirmation.cycle_months()
+    return {section: reconfirmation.standing(state.confirmed[row.seq], months=months)
+            for section, row in state.sections.items() if row is not None and not row.withdrawn}
+
+
+def version_standing(row: Version, newest: Version) -> reconfirmation.Standing | None:
+    """Where a version stands in its confirmation cycle: only the current one, in force, is confirmed."""
+    if row.seq != newest.seq or row.withdrawn:
+        return None
+    return reconfirmation.standing(history.last_confirmed([row])[row.seq])
+
+
 def published_count() -> int:
     """How many versions the registry has published, amendments and withdrawals included (seq numbers every one)."""
     newest = history.head()
@@ -159,11 +186,14 @@ def country(country):
         return moved
     place = _country_or_404(country)
     state = history.country_states(country=country)[0]
+    documents = {section: history.document(row) if row else None for section, row in state.sections.items()}
     return render_template(
         "country.html",
         place=place,
         state=state,
-        documents={section: history.document(row) if row else None for section, row in state.sections.items()},
+        documents=documents,
+        text_languages=text_languages(country, documents["requirements"]),
+        standings=standings(state),
         histories={section: list(reversed(history.versions(country, section))) for section in SECTIONS},
         category=map_category(state),
         feeds=[feed(_("Publications of %(country)s", country=place.name(language())), f"/feeds/countries/{country}.atom")],
@@ -181,13 +211,18 @@ def version(country, section, number):
     if row is None:
         raise NotFound(_("%(country)s has no version %(number)s of this section.", country=place.name(language()), number=number))
     newest = history.current(country, section)
+    document = history.document(row)
     return render_template(
         "version.html",
         place=place,
         section=section,
         row=row,
-        document=history.document(row),
+        document=document,
+        changes=changes.in_language(row, language()),
+        text_languages=text_languages(country, document if section == "requirements" else current_requirements(country)),
         newest=newest,
+        standing=version_standing(row, newest),
+        threads=[questions.public_record(question) for question in questions.public(country, section, number)],
         feeds=[
             feed(_("Publications of %(country)s", country=place.name(language())), f"/feeds/countries/{country}.atom"),
             feed(_("Every publication of this section"), f"/feeds/sections/{section}.atom"),
@@ -219,7 +254,8 @@ def import_bans():
 def authorities():
     """Every country's issuing authorities in force, by country name in the page's language."""
     current = {country: row for (country, _section), row in history.current_versions(section="authorities").items() if not row.withdrawn}
-    listed = [(code, history.document(current[code])) for code in by_country_name(current)]
+    requirements = {country: history.document(row) for (country, _section), row in history.current_versions(section="requirements").items()}
+    listed = [(code, history.document(current[code]), text_languages(code, requirements.get(code))) for code in by_country_name(current)]
     return render_template("authorities.html", listed=listed)
 
 

@@ -58,12 +58,16 @@ def translated_messages(lang: str) -> list[str]:
 
 
 # The page's text in its own language: what an element marks as written in another language (a notification's
-# text the country gave only in English, the names in the language menu) and code are left out.
+# text the country gave only in English, the names in the language menu) and code are left out, and so is the
+# notified text that a version's change sentences quote as data (JSON strings, in whatever language it was given).
 OWN_TEXT = """(lang) => {
   const copy = document.body.cloneNode(true);
   for (const other of copy.querySelectorAll("[lang], code, pre, script, style")) {
     const tag = other.getAttribute("lang");
     if (tag === null || !(tag === lang || tag.startsWith(lang + "-"))) other.remove();
+  }
+  for (const sentence of copy.querySelectorAll("ul.changes li")) {
+    sentence.textContent = sentence.textContent.replace(/"(?:[^"\\\\]|\\\\.)*"/g, '""');
   }
   document.body.after(copy);
   copy.hidden = false;

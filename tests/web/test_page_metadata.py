@@ -24,7 +24,7 @@ def officer(app):
     """A test client signed in as the French officer, with the demonstration data loaded."""
     with app.app_context():
         demo.load()
-        accounts.add_account(OFFICER, country="FR", secretariat=False, password=console.PASSWORD)
+        accounts.add_account(OFFICER, country="FR", secretariat=False, password=console.PASSWORD, admin=True)
     client = app.test_client()
     console.sign_in(client, OFFICER)
     return client

@@ -1,6 +1,7 @@
 """The public pages as a reader sees them (docs/api.md, "Pages"), in English and Chinese."""
 import json
 import re
+import uuid
 from html.parser import HTMLParser
 
 import pytest
@@ -14,6 +15,7 @@ from registry.cli import demo
 from registry.web import map as world_map
 
 from registry.web import pages
+from registry.db import db
 from registry.models import Version
 from registry.http import HEADERS
 
@@ -138,6 +140,52 @@ def test_a_version_page_shows_its_differences_and_links_its_neighbours(client, a
     assert "First notification of documentary requirements." in first
 
 
+def changes_list(body: str) -> tuple[str, list[str]]:
+    """The opening tag of a version page's list of changes, and its items."""
+    found = re.search(r'(<ul class="changes"[^>]*>)(.*?)</ul>', body, re.S)
+    return found.group(1), re.findall(r"<li>(.*?)</li>", found.group(2))
+
+
+@pytest.mark.parametrize("lang", [lang for lang in i18n.LANGUAGES if lang != "en"])
+def test_a_version_page_says_its_differences_in_the_readers_language(client, authority, lang):
+    headers = authority("FR")
+    publish(client, headers, "FR", "requirements", factories.requirements())
+    publish(client, headers, "FR", "requirements", factories.requirements(max_supply_days=60))
+
+    body = client.get(f"/countries/FR/requirements/versions/2?lang={lang}").get_data(as_text=True)
+    tag, items = changes_list(body)
+    translate = i18n.catalog(lang).gettext
+    assert items == [translate("%(label)s changed from %(old)s to %(new)s.") % {
+        "label": translate("Maximum supply (days)"), "old": "30", "new": "60"}]
+    assert tag == '<ul class="changes">' and translate("The differences are recorded in English with each version.") not in body
+
+
+def test_differences_that_cannot_be_worded_anew_are_shown_in_english_and_marked_so(app, client, authority):
+    # A reference of its own, so that no other test's version has its hash (wordings are kept by hash).
+    publish(client, authority("FR"), "FR", "import-bans", factories.import_bans(bans=[factories.ban(reference=uuid.uuid4().hex)]))
+    with app.app_context():  # as a version published by an older wording, or restored from a bundle, would read
+        row = history.version("FR", "import-bans", 1)
+        row.changes = json.dumps(["First notification, in an older wording."])
+        db.session.commit()
+
+    body = client.get("/countries/FR/import-bans/versions/1?lang=fr").get_data(as_text=True)
+    tag, items = changes_list(body)
+    assert tag == '<ul class="changes" lang="en">' and items[0].startswith("First notification, in an older wording")
+    assert i18n.catalog("fr").gettext("The differences are recorded in English with each version.") in body
+
+
+def test_a_text_not_given_in_the_readers_language_is_shown_in_the_countrys_first_language_and_marked(client, authority):
+    headers = authority("FR")
+    publish(client, headers, "FR", "requirements", factories.requirements(
+        notes={"en": "Carry the documents in your hand luggage.", "fr": "Gardez les documents dans le bagage à main."}))
+
+    russian = client.get("/countries/FR?lang=ru").get_data(as_text=True)
+    assert ('<p class="notified-text" lang="fr">Gardez les documents dans le bagage à main. '
+            '<span class="text-language" lang="ru">(французский)</span></p>') in russian
+    assert "Carry the documents in your hand luggage." not in russian
+    assert "Carry the documents in your hand luggage." in client.get("/countries/FR?lang=en").get_data(as_text=True)
+
+
 def test_text_with_a_script_in_any_notified_field_is_shown_as_text(client, authority):
     script = "<script>alert('x')</script>"
     headers = authority("FR")
@@ -224,6 +272,19 @@ def test_a_substance_page_shows_schedules_amounts_bans_and_requirements(client, 
     assert 'href="/feeds/substances/methylphenidate.atom"' in body
     assert "Above 1,000 mg of the substance in total" in body  # the rule naming it
     assert "哌甲酯" in client.get("/substances/methylphenidate?lang=zh").get_data(as_text=True)
+
+
+def test_a_substance_is_named_by_its_inn_in_the_page_language_or_in_english_with_a_note(client):
+    for lang, name in (("ru", "Альфентанил"), ("ar", "ألفنتانيل"), ("fr", "Alfentanil"), ("es", "Alfentanilo")):
+        body = client.get(f"/substances/alfentanil?lang={lang}").get_data(as_text=True)
+        assert f"<h1>{name}</h1>" in body and 'class="hint"' not in body.split("<dl", 1)[0], lang
+    for lang in ("ru", "ar", "zh", "fr", "es"):  # no INN: the English name, marked as English, and why
+        body = client.get(f"/substances/mt-45?lang={lang}").get_data(as_text=True)
+        assert re.search(r'<h1 lang="en">MT-45</h1>\s*<p class="hint">', body), lang
+    assert 'class="hint"' not in client.get("/substances/mt-45?lang=en").get_data(as_text=True).split("<dl", 1)[0]
+    listed = client.get("/substances?lang=ru").get_data(as_text=True)
+    assert '<a href="/substances/alfentanil">Альфентанил</a>' in listed
+    assert '<a href="/substances/mt-45" lang="en">MT-45</a>' in listed
 
 
 def test_rules_for_a_substance_are_found_by_key_and_by_schedule(app, client, authority):

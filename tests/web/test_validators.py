@@ -17,7 +17,7 @@ from registry.cli import demo
 from ..helpers import ROOT, console
 from ..helpers.apps import need
 from ..helpers.browser import WAIT_MS, served
-from ..helpers.pages import CONSOLE, ERRORS, OFFICER, PUBLIC, sign_in
+from ..helpers.pages import CONSOLE, ERRORS, OFFICER, PUBLIC, SECRETARIAT, SECRETARIAT_CONSOLE, sign_in
 
 LANGUAGES = list(i18n.LANGUAGES)  # all six: Nu and axe report nothing in any of them
 VNU_TIMEOUT_S = 300
@@ -26,10 +26,11 @@ VNU_JAR = Path(os.environ.get("REGISTRY_VNU_JAR") or ROOT / ".venv/vnu/node_modu
 
 @pytest.fixture
 def demo_app(app):
-    """The application with the demonstration data and a French officer."""
+    """The application with the demonstration data, a French officer (France's administrator) and the secretariat."""
     with app.app_context():
         demo.load()
-        accounts.add_account(OFFICER, country="FR", secretariat=False, password=console.PASSWORD)
+        accounts.add_account(OFFICER, country="FR", secretariat=False, password=console.PASSWORD, admin=True)
+        accounts.add_account(SECRETARIAT, country=None, secretariat=True, password=console.PASSWORD)
     return app
 
 
@@ -46,14 +47,15 @@ def rendered(app, tmp_path: Path) -> list[Path]:
     """Every page kind in every language, rendered by the application into HTML files."""
     files = []
     for lang in LANGUAGES:
-        client = app.test_client()
-        client.get(f"/?lang={lang}")  # the choice sticks in a cookie
-        console.sign_in(client, OFFICER)
-        for number, path in enumerate(PUBLIC + ERRORS + CONSOLE):
-            answer = client.get(path)
-            assert answer.status_code == (404 if path in ERRORS else 200), path
-            files.append(tmp_path / f"{lang}-{number:02}.html")
-            files[-1].write_bytes(answer.data)
+        for who, paths in ((OFFICER, PUBLIC + ERRORS + CONSOLE), (SECRETARIAT, SECRETARIAT_CONSOLE)):
+            client = app.test_client()
+            client.get(f"/?lang={lang}")  # the choice sticks in a cookie
+            console.sign_in(client, who)
+            for path in paths:
+                answer = client.get(path)
+                assert answer.status_code == (404 if path in ERRORS else 200), path
+                files.append(tmp_path / f"{lang}-{len(files):03}.html")
+                files[-1].write_bytes(answer.data)
     return files
 
 
@@ -80,7 +82,14 @@ def test_every_page_kind_has_no_axe_core_violation(browser, demo_app):
             page = context.new_page()
             page.set_default_timeout(WAIT_MS)
             sign_in(page, base, console.PASSWORD)
-            for path in PUBLIC + ERRORS + CONSOLE:
+            for path in [*PUBLIC, *ERRORS, *CONSOLE, "secretariat", *SECRETARIAT_CONSOLE]:
+                if path == "secretariat":
+                    page.goto(f"{base}/console/login")
+                    page.fill("#email", SECRETARIAT)
+                    page.fill("#password", console.PASSWORD)
+                    page.locator("#password").press("Enter")
+                    page.wait_for_url(f"{base}/console/")
+                    continue
                 page.goto(base + path)
                 violations = axe.run(page).response["violations"]  # the whole page, every page: nothing excluded
                 if violations:
