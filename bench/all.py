@@ -13,7 +13,10 @@ and runs on them, in this order:
   memory, registry.json cold, warm, 304 and as_of, the bundle, `registry export`;
 - the traveller check (bench/check.py), four ways;
 - the publish path (bench/publish.py), last because it adds versions, on the large
-  registry and on an empty one.
+  registry and on an empty one;
+- push delivery (bench/delivery.py): 1,000 WebSub subscribers of a `registry serve`
+  on an empty database of its own, publication to receipt, and the publish latency
+  beside a registry without subscribers.
 
 Each benchmark's own table is printed as it finishes, then one summary: each
 target of the issues, the value measured, and whether it is met. Everything runs
@@ -35,6 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import check as check_bench  # noqa: E402
+import delivery as delivery_bench  # noqa: E402
 import exports as exports_bench  # noqa: E402
 import feeds as feeds_bench  # noqa: E402
 import publish as publish_bench  # noqa: E402
@@ -124,6 +128,7 @@ def run_backend(backend: str, folder: Path, arguments) -> tuple[list[Result], li
     postgres_url = arguments.postgres_url
     urls = {size: new_database(backend, f"bench_all_{size}", folder, postgres_url) for size in (SMALL, LARGE)}
     empty = new_database(backend, "bench_all_empty", folder, postgres_url)
+    pushed, unpushed = (new_database(backend, name, folder, postgres_url) for name in ("bench_all_push", "bench_all_push_floor"))
     results, report = [], [f"## {backend}\n"]
     try:
         for size, url in urls.items():
@@ -164,8 +169,13 @@ def run_backend(backend: str, folder: Path, arguments) -> tuple[list[Result], li
             put = median_p95(samples["HTTP PUT"])
             results.append(Result(backend, f"Publish through HTTP PUT, on {label} (target on SQLite: under 30 ms, issue 7)",
                                   f"{put[0]:.1f} ms median ({put[1]:.1f} ms p95)", put[0] < 30 if backend == "sqlite" else None))
+
+        say(f"{backend}: push delivery")
+        pushed_samples = delivery_bench.measure(pushed, unpushed, arguments.subscribers, arguments.delivery_rounds)
+        results += judge_delivery(backend, pushed_samples)
+        report += ["", f"### Push delivery, {arguments.subscribers:,} WebSub subscribers", "", *delivery_bench.report(pushed_samples)]
     finally:
-        for url in (*urls.values(), empty):
+        for url in (*urls.values(), empty, pushed, unpushed):
             drop_database(url, postgres_url)
     return results, report
 
@@ -201,6 +211,20 @@ def judge_exports(backend: str, numbers: dict) -> list[Result]:
     ]
 
 
+def judge_delivery(backend: str, samples: dict) -> list[Result]:
+    receipts, judged = samples["receipt_s"], delivery_bench.judge(samples)
+    return [
+        Result(backend, f"Publication to receipt at {samples['subscribers']:,} WebSub subscribers: 95 % within 10 s (issue 16)",
+               f"{judged['within_target']:.1%} within 10 s; p50 {delivery_bench.percentile(receipts, 0.5):.2f} s, "
+               f"p95 {delivery_bench.percentile(receipts, 0.95):.2f} s, max {max(receipts):.2f} s",
+               judged["within_target"] >= 0.95),
+        Result(backend, f"Publish latency with {samples['subscribers']:,} subscriptions within 10 % of none (issue 16)",
+               f"{judged['publish_ratio_idle']:.2f}× at the median with the worker idle, {judged['publish_ratio_during']:.2f}× "
+               f"while it delivers",
+               judged["publish_ratio"] <= delivery_bench.PUBLISH_TARGET),
+    ]
+
+
 def summary(results: list[Result]) -> str:
     lines = ["| database | target | measured | met |", "|---|---|---|---|"]
     for result in results:
@@ -218,6 +242,8 @@ def main(argv=None) -> int:
     parser.add_argument("--export-rounds", type=int, default=5, help="downloads of each export")
     parser.add_argument("--checks", type=int, default=500, help="traveller checks per way")
     parser.add_argument("--publications", type=int, default=200, help="publications per way")
+    parser.add_argument("--subscribers", type=int, default=1000, help="WebSub subscribers of the push delivery benchmark")
+    parser.add_argument("--delivery-rounds", type=int, default=10, help="rounds of publications pushed to them")
     arguments = parser.parse_args(argv)
 
     backends = ["sqlite"]
