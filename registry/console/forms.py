@@ -13,6 +13,11 @@ unchanged section would list differences. So lists keep their order, checked
 boxes keep the order they were ticked in the document, and each object remembers
 (in a hidden ``_keys`` field) which optional fields it had, so that an empty
 optional field comes back as it was: absent, null or an empty list.
+
+Nobody types a code: classes, substances, document kinds, roles, languages and countries are
+ticked or chosen from lists that name them in the officer's language (wording.Choices), and
+the form sends their codes. A class or substance sent by one of its names instead (a script,
+an old form) is stored as its key all the same.
 """
 import re
 from dataclasses import dataclass, field
@@ -87,17 +92,6 @@ class YesNoField(FormField):
         return False, None
 
 
-class CodesField(FormField):
-    """A list of codes typed as one line: "fr, en"."""
-
-    def from_document(self, value):
-        return ", ".join(map(str, value)) if isinstance(value, list) else _text(value)
-
-    def to_document(self, draft):
-        codes = [code for code in re.split(r"[\s,;]+", draft) if code]
-        return (True, codes) if codes else (False, [])
-
-
 class ChecksField(FormField):
     """Checkboxes out of a fixed list; the ticked ones in the order the document had them."""
 
@@ -121,8 +115,22 @@ class ChecksField(FormField):
         return list(draft) + [choice for choice in self.choices if choice not in draft]
 
 
+class TickedField(ChecksField):
+    """Codes ticked out of a long list the editor words (languages: wording.Choices), in the order the document had
+    them; none ticked is as if the field were absent."""
+
+    def __init__(self):
+        super().__init__(())
+
+    def from_form(self, form, name):
+        return [value.strip() for value in form.getlist(name) if value.strip()]
+
+    def to_document(self, draft):
+        return (True, list(draft)) if draft else (False, [])
+
+
 class ValuesField(FormField):
-    """A list of single values, one input each (substance keys, schedule classes)."""
+    """A list of single lines of text, one input each (an address's lines)."""
 
     def from_document(self, value):
         return _texts(value)
@@ -146,24 +154,29 @@ class ValuesField(FormField):
 
 
 def _substance(text: str) -> str:
-    """A substance (or schedule class) as typed, by any known name in any case, as its key; anything else as typed."""
+    """A substance (or schedule class) sent by any known name in any case, as its key; anything else as sent."""
     return substance_key(text) or schedule_class_key(text) or text
 
 
 class SubstanceField(LineField):
-    """One substance, typed by any of its names in any case ("Methylphenidate"), stored as its key."""
+    """One substance, chosen from a list (its key) or sent by any of its names in any case, stored as its key."""
 
     def to_document(self, draft):
         present, value = super().to_document(draft)
         return present, _substance(value) if present else value
 
 
-class SubstancesField(ValuesField):
-    """Substances or schedule classes, one input each, typed by any known name in any case, stored as keys."""
+class SubstancesField(TickedField):
+    """Schedule classes and substances ticked from lists (or sent by any known name in any case), stored as keys;
+    each has a place of its own for its problems ("Rule 1, substance or class 2")."""
 
     def to_document(self, draft):
-        present, values = super().to_document(draft)
-        return present, [_substance(value) for value in values]
+        return True, [_substance(value) for value in draft]
+
+    def paths(self, draft, name):
+        yield name
+        for index in range(len(draft)):
+            yield f"{name}.{index}"
 
 
 class TextField(FormField):
@@ -273,7 +286,7 @@ class RowsField(FormField):
             yield from self.item.paths(row, f"{name}.{index}")
 
 
-LISTS = (CodesField, ChecksField, ValuesField, RowsField)
+LISTS = (ChecksField, ValuesField, RowsField)
 
 
 def _text(value) -> str:
@@ -282,6 +295,11 @@ def _text(value) -> str:
 
 def _texts(value) -> list[str]:
     return [_text(item) for item in value] if isinstance(value, list) else []
+
+
+def _within(path: str, prefix: str) -> bool:
+    """Whether a field's path is that field or one below it (``rules.0.notes`` is within ``rules``)."""
+    return path == prefix or path.startswith(prefix + ".")
 
 
 def _join(prefix: str, key) -> str:
@@ -320,7 +338,7 @@ SPECS = {
         "supply_exceptions": RowsField(ObjectField({"substances": SubstancesField(), "max_supply_days": WholeNumberField(), "reason": TextField()}, always=("substances",))),
         "retail_package_exemption": YesNoField(),
         "rules": RowsField(RULE),
-        "document_languages": CodesField(),
+        "document_languages": TickedField(),
         "translation_required": YesNoField(),
         "customs": ObjectField({"declare_on_entry": YesNoField(), "endorsement": YesNoField(), "show_on_request": YesNoField()}),
         "transit": LineField(),
@@ -340,7 +358,7 @@ SPECS = {
             "fax": LineField(),
             "email": LineField(),
             "website": LineField(),
-            "languages": CodesField(),
+            "languages": TickedField(),
             "notes": TextField(),
         }, nullable=("phone", "fax", "email", "website"), always=("roles",))),
     }, always=("authorities",)),
@@ -368,6 +386,18 @@ class Draft:
 
     def document(self) -> dict:
         return SPECS[self.section].to_document(self.values)[1]
+
+    def opens(self, fields, action: str = "", *, added_to=()) -> bool:
+        """Whether the part of the editor that holds these fields opens: a problem lies in them, or the row the
+        form's `action` added or removed (``add:rules``, ``remove:rules.2``) does; `added_to` are lists whose new
+        row is this part."""
+        verb, _sep, target = action.partition(":")
+        if any(_within(path, prefix) for path in self.errors for prefix in fields):
+            return True
+        if verb == "add":
+            return target in added_to or any(_within(target, prefix) for prefix in fields)
+        # A removed row is gone: the part that follows it in its place stays as it was.
+        return verb == "remove" and any(_within(target, prefix) and target != prefix for prefix in fields)
 
 
 def from_document(section: str, document: dict | None) -> Draft:

@@ -5,17 +5,25 @@ them for the API's clients, who keep both. The console names the field as its la
 ("Ban 1, substance") and says each problem as a sentence in the page's language (WORDS): a
 substance it does not know gets the known names closest to what was typed, a product's name
 ("Ritalin") the substances it contains.
+
+The editor's lists are worded here too (Choices): an officer chooses classes, substances, languages
+and countries by their names, never by their codes.
 """
 import re
+from collections import Counter
 from decimal import Decimal
+from functools import cached_property, lru_cache
+from typing import NamedTuple
 
+from babel.lists import format_list
 from flask_babel import format_decimal, gettext as _, lazy_gettext as _l, ngettext
 
 from .. import reference, search
 from ..documents import BANNABLE_CLASSES
 from ..i18n import (
-    DOCUMENT_KIND_LABELS, SCHEDULE_CLASS_LABELS, SCHEDULE_CLASS_SHORT_LABELS, THRESHOLD_LABELS, TRANSIT_CHOICE_LABELS,
-    applies_to_name, close_substances, language, sort_key, substance_key, substance_name,
+    DOCUMENT_KIND_LABELS, LANGUAGES, SCHEDULE_CLASS_SHORT_LABELS, THRESHOLD_LABELS, TRANSIT_CHOICE_LABELS,
+    applies_to_name, by_country_name, close_substances, country_name, language, language_name, official_languages,
+    schedule_class_key, sort_key, substance_key, substance_name,
 )
 
 # A list's items, by the list's name: "%(number)s" is the item's place, counting from 1.
@@ -232,14 +240,113 @@ def in_words(document: dict, problems: dict[str, list[str]]) -> dict[str, list[s
             for path, messages in problems.items()}
 
 
-def substance_choices(*, bannable: bool = False, classes: bool = False) -> list[tuple[str, str]]:
-    """What a substance field's list offers: (what to type, what it is), the name in the page's language with
-    its key and schedules; only what article 13 reaches when `bannable`; the schedule classes first with `classes`."""
-    lang = language()
-    offered = [(code, str(SCHEDULE_CLASS_LABELS[code])) for code in reference.SCHEDULE_CLASSES] if classes else []
-    substances = [item for item in reference.substances().values()
-                  if not bannable or set(item.schedules) & set(BANNABLE_CLASSES)]
-    for item in sorted(substances, key=lambda item: sort_key(item.name(lang))):
+class Choice(NamedTuple):
+    """One entry of an editor's list: the value the form sends, its name in the page's language, a line about it."""
+
+    value: str
+    label: str
+    note: str = ""
+
+
+# The schedule classes as an officer names them; what each holds is said beside it (Choices.classes).
+CLASS_NAMES = dict(zip(reference.SCHEDULE_CLASSES, (
+    _l("Schedule I of the 1961 Convention"), _l("Schedule II of the 1961 Convention"),
+    _l("Schedule III of the 1961 Convention"), _l("Schedule IV of the 1961 Convention"),
+    _l("Schedule I of the 1971 Convention"), _l("Schedule II of the 1971 Convention"),
+    _l("Schedule III of the 1971 Convention"), _l("Schedule IV of the 1971 Convention"),
+)))
+CLASS_KINDS = {
+    "1961": _l("narcotic drugs"),
+    "1971": _l("psychotropic substances"),
+    # Schedule III of 1961 lists preparations, not substances: no substance of the reference data is in it.
+    "1961-III": _l("preparations with small amounts of narcotic drugs, such as codeine up to 100 mg per unit"),
+}
+CLASS_EXAMPLES = 3  # substances named beside a class: those in the most medicines the registry knows
+
+
+@lru_cache(maxsize=None)
+def _examples(code: str) -> tuple[str, ...]:
+    """The keys of a class's substances found in the most medicinal products, most first; none when no product has one."""
+    counted = Counter(item.substance for product in reference.products().values() for item in product.controlled)
+    keys = [key for key, item in reference.substances().items() if code in item.schedules and counted[key]]
+    return tuple(sorted(keys, key=lambda key: (-counted[key], key))[:CLASS_EXAMPLES])
+
+
+def _capitalised(text: str) -> str:
+    """A name as the first word of a list entry: "français" → "Français" (CLDR writes language names in lower case)."""
+    return text[:1].upper() + text[1:]
+
+
+class Choices:
+    """What the editor's lists offer for one country's notification, each entry named in the page's language.
+
+    The form sends codes and keys; the officer reads names: a class as "Schedule II of the 1971 Convention" with
+    medicines that contain its substances, a substance by its name with its INN and schedules, a language or a
+    country by its name. A value that is none of these (a name sent instead of a key, a mistake) is named as sent.
+    """
+
+    def __init__(self, country: str):
+        self.country = country
+
+    @cached_property
+    def classes(self) -> list[Choice]:
+        return [self._class(code) for code in reference.SCHEDULE_CLASSES]
+
+    def _class(self, code: str) -> Choice:
+        kind = CLASS_KINDS.get(code) or CLASS_KINDS[code.split("-")[0]]
+        examples = [substance_name(key) for key in _examples(code)]
+        note = _("%(kind)s, such as %(examples)s", kind=kind, examples=format_list(examples, locale=language())) if examples else str(kind)
+        return Choice(code, str(CLASS_NAMES[code]), note)
+
+    @cached_property
+    def substances(self) -> list[Choice]:
+        """Every substance, by its name in the page's language."""
+        lang = language()
+        found = sorted(reference.substances().values(), key=lambda item: sort_key(item.name(lang)))
+        return [self._substance(item, lang) for item in found]
+
+    def _substance(self, item, lang: str) -> Choice:
+        name = item.name(lang)
         schedules = _classes(", ".join(item.schedules))
-        offered.append((item.name(lang), f"{item.key} · {schedules}"))
-    return offered
+        return Choice(item.key, name, schedules if name.casefold() == item.inn.casefold() else f"{item.inn} · {schedules}")
+
+    @cached_property
+    def bannable(self) -> list[Choice]:
+        """The substances article 13 of the 1971 Convention lets a country ban."""
+        return [choice for choice in self.substances if set(reference.substance(choice.value).schedules) & set(BANNABLE_CLASSES)]
+
+    @cached_property
+    def suggested_languages(self) -> list[Choice]:
+        """The country's own languages, then those of the United Nations: what most texts and documents are in."""
+        codes = dict.fromkeys(code for code in (*official_languages(self.country), *LANGUAGES) if reference.is_language(code))
+        return [self.language(code) for code in codes]
+
+    @cached_property
+    def other_languages(self) -> list[Choice]:
+        suggested = {choice.value for choice in self.suggested_languages}
+        others = [self.language(code) for code in reference.languages() if code not in suggested]
+        return sorted(others, key=lambda choice: sort_key(choice.label))
+
+    def language(self, code: str) -> Choice:
+        """A language by its name (a list's entry, or one ticked already); a value that is no language code, as sent."""
+        return Choice(code, _capitalised(language_name(code)) if reference.is_language(code) else code)
+
+    @cached_property
+    def countries(self) -> list[Choice]:
+        return [Choice(code, country_name(code)) for code in by_country_name(reference.countries())]
+
+    def key(self, value: str) -> str:
+        """What a class or substance sent by any of its names stands for: its code or key, else the value as sent."""
+        return schedule_class_key(value) or substance_key(value) or value
+
+    def named(self, value: str) -> Choice:
+        """A class or substance of a rule or a list, sent by its code or any of its names; anything else as sent."""
+        key = self.key(value)
+        if key in CLASS_NAMES:
+            return self._class(key)
+        found = reference.substance(key)
+        return self._substance(found, language()) if found else Choice(value, value)
+
+    def taken(self, values) -> set[str]:
+        """The codes and keys that values ticked already stand for: a list offers them no second time."""
+        return {*values, *(self.key(value) for value in values)}
