@@ -5,8 +5,9 @@ renew, versions after their cursor — and handles each on a thread of its pool.
 a lease on the row (claimed_by, claimed_until), taken in a short transaction that on
 PostgreSQL selects with FOR UPDATE SKIP LOCKED and on SQLite holds the write lock: two
 workers never hold the same subscription, and a worker that dies loses its claims when
-their lease ends. The cursor moves only after the receiver accepted the message, in the
-transaction that releases the claim; a worker killed in between sends those entries again.
+their lease ends. The cursor moves only after the receiver accepted the message: each
+subscription's outcome is kept until its round ends, and the round writes them all, releasing
+the claims, in one transaction. A worker killed in between sends that round's entries again.
 """
 import logging
 import random
@@ -135,23 +136,37 @@ class Worker:
                 db.session.remove()
 
     def run_once(self) -> int:
-        """One round: claim what is due and handle it; how many subscriptions were handled."""
+        """One round: claim what is due, handle it, and write every outcome in one transaction; how many were handled.
+
+        One write a round rather than one a delivery: on SQLite each write waits for the one write lock, which
+        publications wait for too (docs/performance.md, "Push delivery").
+        """
         with self.app.app_context():
             try:
                 ids = claim(self.name, self.pool._max_workers * 4)
             finally:
                 db.session.remove()
-        list(self.pool.map(self._handle, ids))
+        outcomes = [outcome for outcome in self.pool.map(self._handle, ids) if outcome is not None]
+        if outcomes:
+            with self.app.app_context():
+                try:
+                    _write_lock()
+                    for outcome in outcomes:
+                        db.session.merge(outcome)
+                    db.session.commit()
+                finally:
+                    db.session.remove()
         return len(ids)
 
-    def _handle(self, subscription_id: int) -> None:
+    def _handle(self, subscription_id: int) -> Subscription | None:
         with self.app.app_context():
             try:
-                handle(subscription_id, self.name, self.settings)
+                return handle(subscription_id, self.name, self.settings)
             except Exception:
                 log.exception("Delivery to subscription %s failed unexpectedly", subscription_id)
                 db.session.rollback()
                 _release_after_error(subscription_id, self.name)
+                return None
             finally:
                 db.session.remove()
 
@@ -162,23 +177,27 @@ def _release_after_error(subscription_id: int, worker: str) -> None:
     db.session.commit()
 
 
-def handle(subscription_id: int, worker: str, config) -> None:
-    """Do what one claimed subscription needs: verify intent, renew its lease, deliver what follows its cursor."""
+def handle(subscription_id: int, worker: str, config) -> Subscription | None:
+    """Do what one claimed subscription needs: verify intent, renew its lease, deliver what follows its cursor.
+
+    The subscription is read, then detached from the session: what it becomes (cursor, state, failures, the claim
+    released) is returned for the round to write (Worker.run_once), and no transaction is open while a receiver
+    is asked. None when the claim was lost.
+    """
     subscription = db.session.get(Subscription, subscription_id)
     if subscription is None or subscription.claimed_by != worker:
-        return
+        return None
+    db.session.expunge(subscription)
+    db.session.commit()
     now = utcnow()
     try:
-        if subscription.kind == "websub" and not _websub_intent(subscription, config, now):
-            return
-        if subscription.state == "active":
-            _deliver(subscription, config, now)
+        if subscription.kind != "websub" or _websub_intent(subscription, config, now):
+            if subscription.state == "active":
+                _deliver(subscription, config, now)
     except DeliveryFailed as failure:
         _failed(subscription, failure, config, now)
-    finally:
-        if subscription.claimed_by == worker:
-            subscription.claimed_by = subscription.claimed_until = None
-        db.session.commit()
+    subscription.claimed_by = subscription.claimed_until = None
+    return subscription
 
 
 def _websub_intent(subscription: Subscription, config, now) -> bool:
@@ -212,27 +231,22 @@ def _write_lock() -> None:
     """End the transaction that read what to do, and begin one that holds the write lock for the writes it decided.
 
     On SQLite a read transaction cannot become a write one once anything else was committed after it
-    began ("database is locked"), as a publication during a delivery would be.
+    began ("database is locked"), as a publication during the round would be.
     """
     db.session.commit()
     db.session.connection(execution_options={"registry_write": True})
 
 
 def _request(call, *arguments):
-    """Make a request to a receiver with no transaction open while it waits, then take the write lock (_write_lock)
-    for what its answer decides: holding the lock across the request would stop publishing while a receiver dawdles."""
+    """Make a request to a receiver with no transaction open while it waits (the subscription is detached: handle)."""
     db.session.commit()
-    try:
-        return call(*arguments)
-    finally:
-        _write_lock()
+    return call(*arguments)
 
 
 def _deliver(subscription: Subscription, config, now) -> None:
     if subscription.kind == "websub":
         topic_selection = topics(current_app).selection(subscription.topic)
         if topic_selection is None:  # a feed that no longer exists (a substance removed from the reference data)
-            _write_lock()
             subscriptions.end(subscription)
             return
         versions, cursor = pending(subscription, _websub_criteria(topic_selection), config.batch)
@@ -244,8 +258,6 @@ def _deliver(subscription: Subscription, config, now) -> None:
         if versions:
             _request(mail.deliver, subscription, versions, config)
         next_attempt = mail.next_send(subscription, now) if versions else subscription.next_attempt_at
-    if not versions:
-        _write_lock()
     subscription.cursor = cursor
     subscription.next_attempt_at = next_attempt
     subscription.failures, subscription.failing_since, subscription.last_error = 0, None, None
