@@ -49,7 +49,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     console.register(app)
     csrf.exempt(api.bp)
 
-    # Feed polls are answered before Flask dispatches them (registry/feeds/polls.py).
+    # Feed polls and the API's public reads are answered before Flask dispatches them, from the
+    # process's memory, while the registry is unchanged (registry/feeds/polls.py, registry/api/memory.py).
+    api.answer_reads_first(app)
     feeds.answer_polls_first(app)
     if app.config["REGISTRY_PROXY_HOPS"]:
         # Behind a reverse proxy: take the client's address and scheme from the

@@ -259,6 +259,22 @@ def head_statement(selection: Selection) -> tuple:
     return _head_query(name), ({"value": value} if name else {})
 
 
+# What every public answer built from the registry's current state depends on, read in one
+# statement of indexed lookups: the head of the chain (its seq, and its hash, which commits to
+# every version before it), the newest confirmation, and the confirmation cycle the secretariat
+# sets. While these four are unchanged, so is every current section, its confirmations and its
+# due date; a process may keep what it built from them (registry/api/memory.py,
+# registry/check/notifications.py). Only the passing of a due date changes an answer without
+# changing them, so what is kept also says until when it holds.
+CYCLE_SETTING = "confirmation_cycle_months"
+STATE = select(
+    select(Version.seq).order_by(Version.seq.desc()).limit(1).scalar_subquery(),
+    select(Version.hash).order_by(Version.seq.desc()).limit(1).scalar_subquery(),
+    select(func.max(Confirmation.id)).scalar_subquery(),
+    select(Setting.value).where(Setting.key == CYCLE_SETTING).scalar_subquery(),
+)
+
+
 # The hash of the version with a given seq: whether a document rendered from it still
 # belongs to the history the registry holds (registry/feeds/polls.py).
 VERSION_HASH = select(Version.hash).where(Version.seq == bindparam("seq"))

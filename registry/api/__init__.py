@@ -2,9 +2,10 @@
 from flask_smorest import Api
 
 from . import check, drafts, health, products, reference, search, views  # noqa: F401 (importing check, drafts, products and search adds their routes to bp)
+from .memory import ApiReads
 from .views import bp
 
-__all__ = ["bp", "register"]
+__all__ = ["bp", "register", "answer_reads_first"]
 
 
 class RegistryApi(Api):
@@ -26,3 +27,8 @@ def register(app) -> None:
         openapi.register_blueprint(bp)
     app.register_blueprint(reference.bp)
     app.register_blueprint(health.bp)
+
+
+def answer_reads_first(app) -> None:
+    """Wrap the application so that the API's public reads are answered from memory while the registry is unchanged (memory.py)."""
+    app.wsgi_app = ApiReads(app, app.wsgi_app)

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge, TooManyRequests
 
 from .. import history, json_schemas, publishing, reference
+from .memory import HOLDS_UNTIL
 from ..accounts import authenticate_token
 from ..check.trip import CheckRequest
 from ..config import VERSION
@@ -31,6 +32,11 @@ class ErrorBody(Schema):
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
                          metadata={"description": "The problems by field path: the first 50 or so, paths and messages cut short."})
     errors_omitted = fields.Integer(metadata={"description": "How many more problems there were, when not all are listed."})
+
+
+def not_modified(view):
+    """Document the 304 a public read answers to a conditional request for what the client has (If-None-Match)."""
+    return bp.alt_response(304, description="Not modified (If-None-Match matched).")(view)
 
 
 def answers(*statuses):
@@ -300,6 +306,22 @@ def _current_response(row, place: reconfirmation.Standing | None):
     return response
 
 
+def _holds_until(places) -> None:
+    """Tell the memory of public reads (memory.py) when this answer changes by itself: when the first of its
+    sections not yet overdue falls due."""
+    due = [place.due for place in places if place is not None and not place.overdue]
+    if due:
+        request.environ[HOLDS_UNTIL] = min(due)
+
+
+def _tagged(body: dict):
+    """A public read's answer with a strong ETag made from its bytes, and 304 when If-None-Match names it; so that
+    a program reading it again downloads it only when it changed."""
+    response = jsonify(body)
+    response.add_etag()
+    return response.make_conditional(request)
+
+
 def country_links(code: str) -> dict:
     """Where to read and follow a country's notification."""
     return {
@@ -359,15 +381,23 @@ class IndexView(MethodView):
 @bp.route("/countries")
 class CountriesView(MethodView):
     @bp.response(200, CountryList)
+    @not_modified
     def get(self):
         """Every country, with the current version of each section (null where nothing was notified)."""
         months = reconfirmation.cycle_months()
-        return jsonify({"countries": [_country_summary(state, _standings(state, months)) for state in history.country_states()]})
+        countries, every_place = [], []
+        for state in history.country_states():
+            places = _standings(state, months)
+            every_place.extend(places.values())
+            countries.append(_country_summary(state, places))
+        _holds_until(every_place)
+        return _tagged({"countries": countries})
 
 
 @bp.route("/countries/<string:country>")
 class CountryView(MethodView):
     @bp.response(200, CountryResource)
+    @not_modified
     @answers(301, 404)
     def get(self, country):
         """A country's current state: all three sections."""
@@ -376,13 +406,14 @@ class CountryView(MethodView):
         body = _country_summary(state, places)
         body["current"] = {section: _current_resource(row, places[section]) if row else None for section, row in state.sections.items()}
         body["links"] = country_links(country)
-        return jsonify(body)
+        _holds_until(places.values())
+        return _tagged(body)
 
 
 @bp.route("/countries/<string:country>/<section:section>")
 class SectionView(MethodView):
     @bp.response(200, CurrentResource)
-    @bp.alt_response(304, description="Not modified (If-None-Match matched).")
+    @not_modified
     @answers(301, 404)
     def get(self, country, section):
         """The current version of a section, with where it stands in its confirmation cycle, and its ETag."""
@@ -390,12 +421,8 @@ class SectionView(MethodView):
         if row is None:
             raise NotFound(f"{country} has not notified its {section}.")
         place = _standing(row, history.last_confirmed([row])[row.seq], reconfirmation.cycle_months())
-        tag = _current_etag(row, place)
-        if tag in request.if_none_match:
-            response = make_response("", 304)
-            response.set_etag(tag)
-            return response
-        return _current_response(row, place)
+        _holds_until([place])
+        return _current_response(row, place).make_conditional(request)
 
     @bp.doc(requestBody=DOCUMENT_BODY, parameters=WRITE_HEADERS, security=SECURITY)
     @bp.response(200, VersionResource, description="A later version was published.")
@@ -441,35 +468,38 @@ class ConfirmView(MethodView):
 @bp.route("/countries/<string:country>/<section:section>/versions")
 class VersionsView(MethodView):
     @bp.response(200, VersionList)
+    @not_modified
     @answers(301, 404)
     def get(self, country, section):
         """Every version of a section, oldest first."""
-        return jsonify({"versions": [history.meta(row) for row in history.versions(country, section)]})
+        return _tagged({"versions": [history.meta(row) for row in history.versions(country, section)]})
 
 
 @bp.route("/countries/<string:country>/<section:section>/versions/<int(max=2147483647):number>")
 class VersionView(MethodView):
     @bp.response(200, VersionResource)
+    @not_modified
     @answers(301, 404)
     def get(self, country, section, number):
         """One version of a section."""
         row = history.version(country, section, number)
         if row is None:
             raise NotFound(f"{country} {section} has no version {number}.")
-        return _version_response(row)
+        return _version_response(row).make_conditional(request)
 
 
 @bp.route("/changes")
 class ChangesView(MethodView):
     @bp.arguments(ChangesQuery, location="query", as_kwargs=True)
     @bp.response(200, Changes)
+    @not_modified
     @answers(422)
     def get(self, after, limit):
         """Every version in seq order, a page at a time: follow `next` until it is null."""
         rows = history.changes_after(after, limit)
         last = rows[-1].seq if rows else None
         more = len(rows) == limit
-        return jsonify({
+        return _tagged({
             "changes": [history.resource(row) for row in rows],
             "last_seq": last,
             "next": url_for("api.ChangesView", after=last, limit=limit) if more else None,
@@ -496,10 +526,11 @@ def substance_resource(substance: reference.Substance, banned_by: list[str]) -> 
 @bp.route("/substances")
 class SubstancesView(MethodView):
     @bp.response(200, SubstanceList)
+    @not_modified
     def get(self):
         """Every internationally controlled substance, with the countries that ban it (article 13)."""
         bans = history.active_bans()
-        return jsonify({
+        return _tagged({
             "edition": dict(reference.edition()),
             "substances": [substance_resource(item, bans.get(key, [])) for key, item in reference.substances().items()],
         })
@@ -508,13 +539,14 @@ class SubstancesView(MethodView):
 @bp.route("/substances/<string:key>")
 class SubstanceView(MethodView):
     @bp.response(200, SubstanceResource)
+    @not_modified
     @answers(404)
     def get(self, key):
         """One substance, with the countries that ban it."""
         substance = reference.substance(key)
         if substance is None:
             raise NotFound(f"{key!r} is not a known substance key.")
-        return jsonify(substance_resource(substance, history.active_bans().get(key, [])))
+        return _tagged(substance_resource(substance, history.active_bans().get(key, [])))
 
 
 def describe(openapi) -> None:

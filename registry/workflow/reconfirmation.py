@@ -22,7 +22,7 @@ from ..db import db, rfc3339, utcnow
 from ..models import Account, AuditRecord, Reminder, Setting, Version
 
 log = logging.getLogger(__name__)
-CYCLE_SETTING = "confirmation_cycle_months"
+CYCLE_SETTING = history.CYCLE_SETTING
 DEFAULT_CYCLE_MONTHS = 12
 CYCLE_RANGE = (1, 60)
 REMIND_BEFORE = timedelta(days=30)
