@@ -14,8 +14,9 @@ An answer is therefore the view's own, byte for byte and header for header, by
 construction: the view made it, this layer repeats it. A request is the same when
 its method, path, query string, host (the links are absolute), the compression
 Flask-Compress chooses from its Accept-Encoding and its If-None-Match are the same
-(tests/api/test_memory.py compares the two paths). What a request changes beyond
-those is never kept: an answer with Set-Cookie, or one that varies on a header
+(tests/api/test_memory.py compares the two paths); If-None-Match counts only as
+whether it names the answer's ETag, so what clients send cannot fill the memory with
+variants. What a request changes beyond those is never kept: an answer with Set-Cookie, or one that varies on a header
 other than Accept-Encoding, goes out and is forgotten.
 
 Time changes an answer without changing STATE in one way: a section becomes
@@ -36,10 +37,11 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from flask_compress.flask_compress import _choose_algorithm
 from werkzeug.exceptions import SecurityError
-from werkzeug.http import http_date
+from werkzeug.http import http_date, parse_etags
 from werkzeug.wsgi import get_current_url, get_host
 
 from .. import history
@@ -65,6 +67,14 @@ class Kept:
     headers: tuple  # every header but Date
     dated: bool  # whether Flask sent a Date header (Werkzeug's make_conditional adds one): it is sent anew
     body: bytes
+
+    @cached_property
+    def etag(self) -> str | None:
+        """The answer's entity tag, without quotes (a weak one is not kept: no read sends one)."""
+        for name, value in self.headers:
+            if name.lower() == "etag" and value.startswith('"'):
+                return value[1:-1]
+        return None
 
     @property
     def size(self) -> int:
@@ -116,11 +126,32 @@ class ApiReads:
         if request is None:
             return self.wsgi_app(environ, start_response)
         key, state = request
+        condition = environ.get("HTTP_IF_NONE_MATCH")
+        if condition:
+            # The answer to a conditional request is one of two: 304 when If-None-Match names the
+            # answer's ETag, the answer itself when not. Kept as such, whatever tags a client sends.
+            answer = self.current((*key, False), state)
+            tag = answer and answer.etag
+            if tag is None:
+                return self.wsgi_app(environ, start_response)
+            if not parse_etags(condition).contains_weak(tag):
+                return self.answer(answer, start_response)
+        kept = self.current((*key, bool(condition)), state)
+        if kept is not None:
+            return self.answer(kept, start_response)
+        return self.remember(environ, start_response, (*key, bool(condition)), state)
+
+    def current(self, key: tuple, state: tuple) -> "Kept | None":
+        """The answer kept for `key`, if it was built from `state` and still holds now."""
         kept = self.answers.get(key)
         if kept is not None and kept.state == state and (kept.holds_until is None or utcnow() < kept.holds_until):
-            start_response(kept.status, kept.headers_now())
-            return [kept.body]
-        return self.remember(environ, start_response, key, state)
+            return kept
+        return None
+
+    @staticmethod
+    def answer(kept: "Kept", start_response):
+        start_response(kept.status, kept.headers_now())
+        return [kept.body]
 
     def request(self, environ) -> tuple[tuple, tuple] | None:
         """(the request's key, the registry's state) for a read this layer may answer, or None to leave it to Flask."""
@@ -138,7 +169,7 @@ class ApiReads:
         except (SecurityError, DirectReads.Failed):
             return None
         encoding = _choose_algorithm(tuple(config["COMPRESS_ALGORITHM"]), environ.get("HTTP_ACCEPT_ENCODING", ""))
-        return (method, base, path, query, encoding, environ.get("HTTP_IF_NONE_MATCH")), state
+        return (method, base, path, query, encoding), state
 
     def remember(self, environ, start_response, key: tuple, state: tuple):
         """Let Flask answer, and keep the answer if it may be repeated."""
