@@ -12,6 +12,11 @@ and runs on them, in this order:
 - the exports (bench/exports.py): changes.jsonl in process and over HTTP with its
   memory, registry.json cold, warm, 304 and as_of, the bundle, `registry export`;
 - the traveller check (bench/check.py), four ways;
+- the public reads (bench/reads.py): latency and throughput under gunicorn against
+  a bare WSGI floor under the same server (throughput needs wrk: `apt-get install
+  wrk`; without it that target is reported as not measured, and missed), and the
+  same reads on a registry of --growth-versions (300,000; generated here too)
+  against the 30,000-version one;
 - the publish path (bench/publish.py), last because it adds versions, on the large
   registry and on an empty one;
 - push delivery (bench/delivery.py): 1,000 WebSub subscribers of a `registry serve`
@@ -25,6 +30,7 @@ on 127.0.0.1; PostgreSQL databases made here are dropped at the end.
 import argparse
 import os
 import platform
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -42,6 +48,7 @@ import delivery as delivery_bench  # noqa: E402
 import exports as exports_bench  # noqa: E402
 import feeds as feeds_bench  # noqa: E402
 import publish as publish_bench  # noqa: E402
+import reads as reads_bench  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from generate import generate  # noqa: E402
 
@@ -71,7 +78,7 @@ def machine() -> str:
                 if line.startswith("model name")), platform.processor() or "unknown CPU")
     memory = next(int(line.split()[1]) * 1024 for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    packages = ", ".join(f"{name} {version(name)}" for name in ("Flask", "SQLAlchemy", "psycopg", "waitress"))
+    packages = ", ".join(f"{name} {version(name)}" for name in ("Flask", "SQLAlchemy", "psycopg", "waitress", "gunicorn"))
     return (f"{os.cpu_count()} CPUs ({cpu}), {memory / 1024**3:.0f} GiB, Linux {platform.release()}; "
             f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; {packages}; load average {load} at the start")
 
@@ -128,6 +135,7 @@ def run_backend(backend: str, folder: Path, arguments) -> tuple[list[Result], li
     postgres_url = arguments.postgres_url
     urls = {size: new_database(backend, f"bench_all_{size}", folder, postgres_url) for size in (SMALL, LARGE)}
     empty = new_database(backend, "bench_all_empty", folder, postgres_url)
+    grown = new_database(backend, "bench_all_growth", folder, postgres_url) if arguments.growth_versions else None
     pushed, unpushed = (new_database(backend, name, folder, postgres_url) for name in ("bench_all_push", "bench_all_push_floor"))
     results, report = [], [f"## {backend}\n"]
     try:
@@ -136,6 +144,11 @@ def run_backend(backend: str, folder: Path, arguments) -> tuple[list[Result], li
             generate(url, versions=size, progress=say)
             report.append(f"- {size:,} versions generated and loaded in {time.perf_counter() - began:.1f} s")
             check_bench.settle(url)
+        if grown:
+            began = time.perf_counter()
+            generate(grown, versions=arguments.growth_versions, progress=say)
+            report.append(f"- {arguments.growth_versions:,} versions generated and loaded in {time.perf_counter() - began:.1f} s")
+            check_bench.settle(grown)
         verify(urls[LARGE])
         large = urls[LARGE]
 
@@ -161,6 +174,13 @@ def run_backend(backend: str, folder: Path, arguments) -> tuple[list[Result], li
         report += ["", "### Traveller check, milliseconds per check", "", f"- {described}",
                    *(f"- {check_bench.summary(label, values)}" for label, values in samples.items())]
 
+        say(f"{backend}: public reads")
+        (folder / "reads").mkdir()
+        read_report, found = reads_bench.measure(large, grown, folder / "reads", requests=arguments.read_requests,
+                                                 seconds=arguments.read_seconds, clients=arguments.clients, threads=1)
+        results += [Result(backend, target, measured, met) for target, measured, met in found]
+        report += ["", *read_report]
+
         say(f"{backend}: publish path")
         report += ["", "### Publish path, milliseconds per publication", ""]
         for label, url in ((f"{LARGE:,} versions", large), ("an empty registry", empty)):
@@ -175,7 +195,7 @@ def run_backend(backend: str, folder: Path, arguments) -> tuple[list[Result], li
         results += judge_delivery(backend, pushed_samples)
         report += ["", f"### Push delivery, {arguments.subscribers:,} WebSub subscribers", "", *delivery_bench.report(pushed_samples)]
     finally:
-        for url in (*urls.values(), empty, pushed, unpushed):
+        for url in (*urls.values(), empty, pushed, unpushed, *([grown] if grown else [])):
             drop_database(url, postgres_url)
     return results, report
 
@@ -241,6 +261,11 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=20, help="interleaved rounds of the feed measurements")
     parser.add_argument("--export-rounds", type=int, default=5, help="downloads of each export")
     parser.add_argument("--checks", type=int, default=500, help="traveller checks per way")
+    parser.add_argument("--read-requests", type=int, default=1000, help="timed requests per latency measure of the public reads")
+    parser.add_argument("--read-seconds", type=float, default=10, help="seconds per throughput run of the public reads")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients of the throughput runs")
+    parser.add_argument("--growth-versions", type=int, default=reads_bench.LARGE_VERSIONS,
+                        help="versions of the registry the public reads' growth is measured on; 0: not measured")
     parser.add_argument("--publications", type=int, default=200, help="publications per way")
     parser.add_argument("--subscribers", type=int, default=1000, help="WebSub subscribers of the push delivery benchmark")
     parser.add_argument("--delivery-rounds", type=int, default=10, help="rounds of publications pushed to them")
@@ -254,6 +279,8 @@ def main(argv=None) -> int:
         say(f"PostgreSQL does not answer at {arguments.postgres_url}: SQLite only")
     described = machine() + (f"; PostgreSQL {server} on the same machine" if server else "")
     say(described)
+    if shutil.which("wrk") is None:
+        say("wrk is not installed (apt-get install wrk): the public reads' throughput will not be measured, and its target is missed")
     began = time.perf_counter()
     results, reports = [], []
     for backend in backends:
