@@ -45,7 +45,8 @@ from werkzeug.http import http_date, parse_etags
 from werkzeug.wsgi import get_current_url, get_host
 
 from .. import history
-from ..db import DirectReads, direct_reads, utcnow
+from ..db import DirectReads, direct_reads
+from ..workflow import reconfirmation
 
 # The public reads of the API that depend on nothing but the registry's state, the reference data and the clock.
 READS = re.compile(
@@ -144,7 +145,7 @@ class ApiReads:
     def current(self, key: tuple, state: tuple) -> "Kept | None":
         """The answer kept for `key`, if it was built from `state` and still holds now."""
         kept = self.answers.get(key)
-        if kept is not None and kept.state == state and (kept.holds_until is None or utcnow() < kept.holds_until):
+        if kept is not None and kept.state == state and (kept.holds_until is None or reconfirmation.utcnow() < kept.holds_until):
             return kept
         return None
 

@@ -178,8 +178,7 @@ def test_an_answer_is_rendered_anew_once_a_section_falls_due(client, publisher, 
     first = client.get(path)
     assert first.json["meta"]["overdue"] is False
     later = utcnow() + timedelta(days=800)
-    monkeypatch.setattr(reconfirmation, "utcnow", lambda: later)
-    monkeypatch.setattr(api_memory, "utcnow", lambda: later)
+    monkeypatch.setattr(reconfirmation, "utcnow", lambda: later)  # the clock of due dates
     with reached.flask(1):
         overdue = client.get(path)
     assert overdue.json["meta"]["overdue"] is True and overdue.headers["ETag"] != first.headers["ETag"]
