@@ -309,7 +309,7 @@ def _amount(entry: Any, where: str, known: Mapping[str, Substance]) -> Guideline
 
 
 @lru_cache(maxsize=None)
-def _amount_file() -> tuple[tuple[GuidelineAmount, ...], Mapping[str, Any]]:
+def _amount_file() -> tuple[tuple[GuidelineAmount, ...], Mapping[str, Any], Mapping[str, tuple[GuidelineAmount, ...]]]:
     data = _read("guideline_amounts.json")
     where = "data/guideline_amounts.json"
     _only_fields(data, {"source", "supply_rule", "annexes", "amounts"}, {"source", "supply_rule", "amounts"}, where)
@@ -326,7 +326,10 @@ def _amount_file() -> tuple[tuple[GuidelineAmount, ...], Mapping[str, Any]]:
                  f"a second amount for {item.substance} in form {item.form!r}")
         seen.add((item.substance, item.form))
         amounts.append(item)
-    return tuple(amounts), _freeze(rule)
+    by_substance: dict[str, tuple[GuidelineAmount, ...]] = {}
+    for item in amounts:  # the check asks for one substance's amounts several times per medicine
+        by_substance[item.substance] = (*by_substance.get(item.substance, ()), item)
+    return tuple(amounts), _freeze(rule), MappingProxyType(by_substance)
 
 
 def _freeze(value: Any) -> Any:
@@ -607,8 +610,9 @@ def substance(key: str) -> Substance | None:
 
 def guideline_amounts(key: str | None = None) -> tuple[GuidelineAmount, ...]:
     """The amounts of Annexes II and III, all of them or those of one substance."""
-    amounts = _amount_file()[0]
-    return amounts if key is None else tuple(item for item in amounts if item.substance == key)
+    if key is None:
+        return _amount_file()[0]
+    return _amount_file()[2].get(key, ()) if isinstance(key, str) else ()
 
 
 def guideline_amount_for(key: str, form: str | None) -> GuidelineAmount | None:

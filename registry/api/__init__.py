@@ -2,6 +2,7 @@
 from flask_smorest import Api
 
 from . import check, drafts, health, products, reference, search, views  # noqa: F401 (importing check, drafts, products and search adds their routes to bp)
+from .check_first import answer_checks_first
 from .memory import ApiReads
 from .views import bp
 
@@ -32,3 +33,4 @@ def register(app) -> None:
 def answer_reads_first(app) -> None:
     """Wrap the application so that the API's public reads are answered from memory while the registry is unchanged (memory.py)."""
     app.wsgi_app = ApiReads(app, app.wsgi_app)
+    answer_checks_first(app)  # and valid traveller checks, from the snapshot of the current versions (check_first.py)

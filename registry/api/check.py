@@ -1,7 +1,8 @@
 """POST /api/v1/check: the traveller check over HTTP (docs/api.md, "Traveller check").
 
-The view reads the request, fetches the current versions of the trip's countries
-in one query, and lets registry/check/ decide. Nothing the traveller sends
+The view reads the request, takes the current versions of the trip's countries from
+the process's snapshot of the registry (registry/check/notifications.py: one indexed
+query proves it current), and lets registry/check/ decide. Nothing the traveller sends
 is stored, audited or logged: a check is a read, and its answer is marked no-store.
 
 The answer's words — each reason's `text` and the disclaimer — are in one of the six
@@ -9,14 +10,13 @@ languages of the pages (`?lang=`, else `Accept-Language`, else English), from th
 same catalogues as the check page; everything a program reads (verdicts, codes,
 params, sources) is the same in every language.
 """
-from flask import jsonify, request
+from flask import current_app, request
 from flask.views import MethodView
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
-from .. import history, i18n
-from ..check import reasons, rules, trip as trips
+from .. import i18n
+from ..check import notifications, reasons, rules, trip as trips
 from ..check.result import CheckResult
-from ..check.notifications import current_documents
 from ..http import JSON_ONLY, UnreadableBody, json_body
 from ..publishing import Invalid
 from .views import bp
@@ -45,27 +45,33 @@ ANSWER_HEADERS = {
 }
 
 
-def answer_language() -> str:
-    """The language asked for: a known `?lang=`, else the best of Accept-Language, else English."""
-    asked = request.args.get("lang")
-    if asked in i18n.LANGUAGES:
-        return asked
-    return request.accept_languages.best_match(i18n.LANGUAGES) or "en"
+def answer_language(asked) -> str:
+    """The language `asked` (a request) for: a known `?lang=`, else the best of Accept-Language, else English."""
+    lang = asked.args.get("lang")
+    if lang in i18n.LANGUAGES:
+        return lang
+    return asked.accept_languages.best_match(i18n.LANGUAGES) or "en"
 
 
-def in_language(answer: dict, result, lang: str) -> dict:
-    """The answer with each reason's text and the disclaimer worded in `lang`; nothing else changes."""
+def in_language(result, lang: str) -> dict:
+    """The result as JSON, each reason's text and the disclaimer worded in `lang`; nothing else changes with it."""
     if lang == "en":
-        return answer  # the reasons' own English
-    translate, translate_plural = i18n.catalog(lang).gettext, i18n.catalog(lang).ngettext
-    for country_answer, country in zip(answer["countries"], result.countries):
-        for item_answer, item in zip(country_answer["items"], country.items):
-            for reason_answer, reason in zip(item_answer["reasons"], item.reasons):
-                reason_answer["text"] = reasons.render(reason, translate, lang, translate_plural)
-        for notice_answer, notice in zip(country_answer["notices"], country.notices):
-            notice_answer["text"] = reasons.render(notice, translate, lang, translate_plural)
-    answer["disclaimer"] = translate(result.disclaimer)
-    return answer
+        return result.as_json()  # the reasons' own English
+    words = i18n.catalog(lang)
+    return result.as_json(lambda reason: reasons.render(reason, words.gettext, lang, words.ngettext),
+                          words.gettext(result.disclaimer))
+
+
+def checked(app, trip: trips.Trip, registry, lang: str):
+    """The answer to a valid check, as the view gives it: the rules over the current versions `registry` holds
+    (notifications.current), worded in `lang`. The view and the layer before Flask (check_first.py) both answer it."""
+    result = rules.check(trip, registry.documents(trip.countries))
+    response = app.json.response({**in_language(result, lang), "demo": registry.demo})  # as jsonify does
+    # The request describes someone's treatment: no cache on the way may keep the answer.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Language"] = lang
+    response.vary.add("Accept-Language")
+    return response
 
 
 def _body():
@@ -89,13 +95,5 @@ class CheckView(MethodView):
             trip = trips.read_trip(_body())
         except trips.InvalidTrip as refusal:
             raise Invalid("The check request is not valid; see the errors by field path.", refusal.errors) from None
-        # One statement reads every country's current versions, so they are consistent with each other.
-        notified = current_documents(trip.countries)
-        result = rules.check(trip, notified)
-        lang = answer_language()
-        response = jsonify({**in_language(result.as_json(), result, lang), "demo": history.is_demo()})
-        # The request describes someone's treatment: no cache on the way may keep the answer.
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Content-Language"] = lang
-        response.vary.add("Accept-Language")
-        return response
+        # Every country's current versions from one state of the registry, so they are consistent with each other.
+        return checked(current_app, trip, notifications.current(), answer_language(request))

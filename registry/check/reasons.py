@@ -10,6 +10,7 @@ import ast
 import io
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from babel.dates import format_date
@@ -141,8 +142,12 @@ class Reason:
     def text(self) -> str:
         return render(self)
 
-    def as_json(self) -> dict:
-        return {"code": self.code, "text": self.text, "source": self.source, "params": dict(self.params)}
+    def as_json(self, words: Words | None = None) -> dict:
+        """The reason as the API gives it, its text in English or by `words` (a `render` in another language)."""
+        return {"code": self.code, "text": (words or render)(self), "source": self.source, "params": dict(self.params)}
+
+
+Words = Callable[[Reason], str]  # a reason's text, in some language
 
 
 def _english_plural(singular: str, plural: str, number: int) -> str:
@@ -185,8 +190,14 @@ def _word(name: str, value, translate, lang: str) -> str:
     if name == "section":
         return translate(SECTION_PHRASES[value])
     if name == "due":
-        return format_date(date.fromisoformat(value), date_pattern(lang), locale=lang)
+        return _day(value, lang)
     return str(value)
+
+
+@lru_cache(maxsize=4096)
+def _day(value: str, lang: str) -> str:
+    """A due date written in `lang`: Babel reads its locale data anew for each date it formats."""
+    return format_date(date.fromisoformat(value), date_pattern(lang), locale=lang)
 
 
 def _class(entry: str, translate, *, members: bool = False) -> str:

@@ -21,7 +21,7 @@ from typing import Any, Mapping
 from .. import reference
 from ..documents import DOCUMENT_KINDS
 from .notifications import Notifications, Notified, live
-from .reasons import DISCLAIMER, Reason
+from .reasons import DISCLAIMER, Reason, Words, render
 from .trip import Item, Trip
 
 VERDICTS = ("no-documents-required", "documents-required", "prohibited")  # from best to worst
@@ -54,13 +54,13 @@ class ItemResult:
     computed: Mapping[str, Any] | None = None  # how the total was counted from a strength per unit (Item.computed)
     not_controlled: tuple[str, ...] = ()  # the product's ingredients that nobody controls
 
-    def as_json(self) -> dict:
+    def as_json(self, words: Words = render) -> dict:
         return {
             "substance": self.substance,
             "verdict": self.verdict,
             "documents": list(self.documents),
             "max_supply_days": self.max_supply_days,
-            "reasons": [reason.as_json() for reason in self.reasons],
+            "reasons": [reason.as_json(words) for reason in self.reasons],
             "computed": dict(self.computed) if self.computed is not None else None,
             "not_controlled": list(self.not_controlled),
         }
@@ -88,14 +88,14 @@ class CountryResult:
     notes: Mapping[str, str] | None
     notices: tuple[Reason, ...] = ()  # about the information itself: a section overdue for confirmation
 
-    def as_json(self) -> dict:
+    def as_json(self, words: Words = render) -> dict:
         return {
             "country": self.country,
             "role": self.role,
             "verdict": self.verdict,
             "documents": list(self.documents),
             "based_on": [notified.as_json() for notified in self.based_on],
-            "items": [item.as_json() for item in self.items],
+            "items": [item.as_json(words) for item in self.items],
             "authorities": [dict(authority) for authority in self.authorities],
             "languages": dict(self.languages),
             "customs": dict(self.customs),
@@ -106,7 +106,7 @@ class CountryResult:
             "transit": self.transit,
             "transit_notes": self.transit_notes,
             "notes": self.notes,
-            "notices": [reason.as_json() for reason in self.notices],
+            "notices": [reason.as_json(words) for reason in self.notices],
         }
 
 
@@ -120,14 +120,15 @@ class CheckResult:
     countries: tuple[CountryResult, ...]
     disclaimer: str = DISCLAIMER
 
-    def as_json(self) -> dict:
-        """The result as the API and the exports give it (schemas/check-result.schema.json)."""
+    def as_json(self, words: Words = render, disclaimer: str | None = None) -> dict:
+        """The result as the API and the exports give it (schemas/check-result.schema.json): each reason's text
+        by `words` (English by default), the disclaimer as given (the English one by default)."""
         return {
             "verdict": self.verdict,
             "documents": list(self.documents),
             "departure": self.departure,
-            "countries": [country.as_json() for country in self.countries],
-            "disclaimer": self.disclaimer,
+            "countries": [country.as_json(words) for country in self.countries],
+            "disclaimer": self.disclaimer if disclaimer is None else disclaimer,
         }
 
 

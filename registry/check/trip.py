@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from marshmallow import ValidationError, fields, validates_schema
@@ -60,7 +61,8 @@ class Item:
         return {"product": self.product, "unit_doses": self.unit_doses, "mg_per_unit": self.mg_per_unit,
                 "amount_mg": self.amount_mg, "expressed_as": self.expressed_as}
 
-    @property
+    # The three below are asked for each country on the trip, so each is worked out once per item.
+    @cached_property
     def exemption(self) -> str | None:
         """Why a declared Schedule III preparation (¶29) is or is not exempted: "exempted", "not-listed"
         (the Schedule names no preparation of the drug), "strength-unknown" (the strength that decides was not
@@ -69,12 +71,12 @@ class Item:
             return None
         return reference.schedule_iii_exemption(self.substance, self.strength_mg, self.concentration_percent)
 
-    @property
+    @cached_property
     def exempted(self) -> bool:
         """Whether the item is a Schedule III preparation within the Schedule's limits (¶29)."""
         return self.exemption == "exempted"
 
-    @property
+    @cached_property
     def classes(self) -> tuple[str, ...]:
         """The schedule classes the item falls in: Schedule III of 1961 if exempted, else its substance's."""
         return ("1961-III",) if self.exempted else reference.substance(self.substance).schedules
@@ -235,6 +237,10 @@ class CheckRequest(DocumentSchema):
                        metadata={"minItems": 1, "maxItems": ITEMS_MAX})
 
 
+# One schema reads every request: making one copies its fields, which cost as much as the reading; loading changes nothing in it.
+REQUEST = CheckRequest()
+
+
 def read_trip(data: Any) -> Trip:
     """The trip in a request body, or InvalidTrip naming every offending field by its path."""
     if not isinstance(data, dict):
@@ -243,7 +249,7 @@ def read_trip(data: Any) -> Trip:
     if too_large:
         raise InvalidTrip({"": [too_large]})
     try:
-        loaded = CheckRequest().load(data)
+        loaded = REQUEST.load(data)
     except ValidationError as error:
         problems: dict[str, list[str]] = {}
         _flatten(error.messages, "", problems)
