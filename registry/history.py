@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased
 
 from . import reference
 from .chain import HASHED_FIELDS
 from .db import rfc3339, single_read
 from .documents import SECTIONS
 from .db import db
-from .models import Confirmation, Setting, Version, VersionSubstance
+from .models import Confirmation, CurrentSection, Setting, Version, VersionSubstance
 
 
 def meta(version: Version) -> dict:
@@ -82,6 +83,15 @@ def versions(country: str, section: str) -> list[Version]:
     )
 
 
+def versions_before(country: str, section: str, before: int, count: int) -> list[Version]:
+    """Up to `count` versions of a section numbered below `before`, newest first: one page of its history,
+    found by key in the index on (country, section, version), however long the history."""
+    return list(db.session.scalars(
+        select(Version).where(Version.country == country, Version.section == section, Version.version < before)
+        .order_by(Version.version.desc()).limit(count)
+    ))
+
+
 def previous_document(row: Version):
     """What the section held just before `row` was published: None for a first notification or after a withdrawal."""
     before = version(row.country, row.section, row.version - 1)
@@ -89,27 +99,31 @@ def previous_document(row: Version):
 
 
 def current_versions(*, country: str | None = None, section: str | None = None, until_seq: int | None = None,
-                     until: datetime | None = None, countries=None) -> dict[tuple[str, str], Version]:
-    """The newest version of every (country, section), optionally as it stood at a seq or moment."""
-    newest = select(Version.country, Version.section, func.max(Version.version).label("version"))
+                     countries=None) -> dict[tuple[str, str], Version]:
+    """The newest version of every (country, section), optionally as it stood at a seq.
+
+    Read from the sections' current entries (CurrentSection), not from the history: as many
+    lookups as there are sections, however many versions each has.
+    """
+    seq = CurrentSection.seq if until_seq is None else _seq_at(until_seq)
+    entries = select(seq).select_from(CurrentSection)
     if country is not None:
-        newest = newest.where(Version.country == country)
+        entries = entries.where(CurrentSection.country == country)
     if countries is not None:
-        newest = newest.where(Version.country.in_(list(countries)))
+        entries = entries.where(CurrentSection.country.in_(list(countries)))
     if section is not None:
-        newest = newest.where(Version.section == section)
-    if until_seq is not None:
-        newest = newest.where(Version.seq <= until_seq)
-    if until is not None:
-        newest = newest.where(Version.published_at <= until)
-    newest = newest.group_by(Version.country, Version.section).subquery()
-    rows = db.session.scalars(
-        select(Version).join(
-            newest,
-            and_(Version.country == newest.c.country, Version.section == newest.c.section, Version.version == newest.c.version),
-        )
-    )
+        entries = entries.where(CurrentSection.section == section)
+    rows = db.session.scalars(select(Version).where(Version.seq.in_(entries.scalar_subquery())).order_by(Version.country, Version.section))
     return {(row.country, row.section): row for row in rows}
+
+
+def _seq_at(until_seq: int):
+    """The seq of the current entry's section as it stood at `until_seq` (NULL before its first version):
+    one step down the index on (country, section, seq)."""
+    before = aliased(Version)
+    return (select(before.seq)
+            .where(before.country == CurrentSection.country, before.section == CurrentSection.section, before.seq <= until_seq)
+            .order_by(before.seq.desc()).limit(1).correlate(CurrentSection).scalar_subquery())
 
 
 def last_confirmed(versions_: list[Version], *, until: datetime | None = None) -> dict[int, datetime]:
@@ -177,15 +191,27 @@ def all_versions(batch: int = 500):
 
 
 def head(*, until: datetime | None = None) -> Version | None:
-    """The version with the highest seq (published by `until`): the head of the chain."""
-    query = select(Version).order_by(Version.seq.desc()).limit(1)
-    return db.session.scalar(query if until is None else query.where(Version.published_at <= until))
+    """The version with the highest seq (published by `until`): the head of the chain.
+
+    published_at never decreases along seq (docs/api.md), so the newest version published by
+    `until` is the last one in the index on published_at up to it: one step down that index.
+    """
+    if until is None:
+        return db.session.scalar(select(Version).order_by(Version.seq.desc()).limit(1))
+    return db.session.scalar(select(Version).where(Version.published_at <= until)
+                             .order_by(Version.published_at.desc(), Version.seq.desc()).limit(1))
 
 
 def confirmations(*, until: datetime | None = None) -> list[tuple[int, datetime]]:
     """Every confirmation (made by `until`) as (seq, confirmed_at), in that order; who confirmed stays private."""
     query = select(Confirmation.seq, Confirmation.confirmed_at).order_by(Confirmation.seq, Confirmation.confirmed_at)
     return [tuple(row) for row in db.session.execute(query if until is None else query.where(Confirmation.confirmed_at <= until))]
+
+
+def confirmation_count(*, until: datetime | None = None) -> tuple[int, datetime | None]:
+    """How many confirmations were made (by `until`), and when the latest was: what an export's state says of them."""
+    query = select(func.count(), func.max(Confirmation.confirmed_at))
+    return tuple(db.session.execute(query if until is None else query.where(Confirmation.confirmed_at <= until)).one())
 
 
 def active_bans() -> dict[str, list[str]]:

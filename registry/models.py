@@ -60,6 +60,17 @@ class VersionSubstance(db.Model):
     version_row: Mapped[Version] = relationship(back_populates="substances")
 
 
+class CurrentSection(db.Model):
+    """Which version of a section is current: kept by the publishing service in the transaction that
+    publishes it (and by restore), so that current state is read without scanning every version."""
+
+    __tablename__ = "current_sections"
+
+    country: Mapped[str] = mapped_column(String(2), primary_key=True, info=PUBLIC)
+    section: Mapped[str] = mapped_column(String(16), primary_key=True, info=PUBLIC)
+    seq: Mapped[int] = mapped_column(ForeignKey("versions.seq"), info=PUBLIC)
+
+
 class Confirmation(db.Model):
     """An authority's statement that a current version is still correct."""
 
@@ -352,6 +363,8 @@ class QuestionMessage(db.Model):
 # them, without reading every version.
 Index("ix_versions_country_seq", Version.country, Version.seq)
 Index("ix_versions_section_seq", Version.section, Version.seq)
+# A section's version as it stood at a seq (registry.json ?as_of=) is one lookup, however long its history.
+Index("ix_versions_country_section_seq", Version.country, Version.section, Version.seq)
 Index("ix_version_substances_substance_seq", VersionSubstance.substance, VersionSubstance.seq)
 # A WebSub topic has one subscription per callback (a new request replaces it).
 Index("ix_subscriptions_topic_callback", Subscription.topic, Subscription.callback)

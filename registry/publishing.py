@@ -20,7 +20,7 @@ from sqlalchemy import select
 from . import chain, changes, history, reference
 from .db import db, utcnow, write_transaction
 from .documents import SECTIONS, bounded_problems, country_code_problem, normalized, validate_document
-from .models import Account, AuditRecord, Confirmation, CountryPolicy, Setting, Version, VersionSubstance
+from .models import Account, AuditRecord, Confirmation, CountryPolicy, CurrentSection, Setting, Version, VersionSubstance
 
 
 class PublishingError(Exception):
@@ -238,6 +238,7 @@ def _publish(actor: Actor, country: str, section: str, document, precondition: P
             row.approved_by, row.approved_account_id = account.authority_name, account.id
             detail.update(submitted_by=publisher.id, approved_by=account.id)
         session.add(row)
+        _make_current(session, row)
         session.add(_audit(actor, "withdraw" if withdrawing else "publish", country, section, "ok",
                            201 if row.version == 1 else 200, seq=row.seq, detail=detail))
     return row
@@ -268,7 +269,7 @@ def restore(versions, confirmations=(), *, demo_note: str | None = None) -> int:
     with write_transaction() as session:
         if session.scalar(select(Version.seq).limit(1)) is not None:
             raise Conflict("The database already holds publications; restore only into an empty registry.")
-        previous_hash, documents, count = chain.GENESIS_HASH, {}, 0
+        previous_hash, documents, current, count = chain.GENESIS_HASH, {}, {}, 0
         for item in versions:
             meta, document = item["meta"], item["document"]
             fields = {**{name: meta[name] for name in chain.HASHED_FIELDS if name != "document"}, "document": document}
@@ -280,17 +281,24 @@ def restore(versions, confirmations=(), *, demo_note: str | None = None) -> int:
                                     sentences=meta["changes"], substances=touched)
             restored.approved_by = meta.get("approved_by")
             session.add(restored)
-            documents[key] = document
+            documents[key], current[key] = document, meta["seq"]
             previous_hash, count = meta["hash"], count + 1
             if count % 1000 == 0:
                 session.flush()
         session.flush()
+        session.add_all(CurrentSection(country=country, section=section, seq=seq) for (country, section), seq in current.items())
         for seq, confirmed_at in confirmations:
             session.add(Confirmation(seq=seq, confirmed_at=confirmed_at, account_id=None))
         if demo_note:
             session.add(Setting(key="demo", value=demo_note))
         session.add(_audit(Actor(None), "restore", None, None, "ok", 200, seq=count or None, detail={"versions": count}))
     return count
+
+
+def _make_current(session, row: Version) -> None:
+    """Make `row` its section's current version (CurrentSection), in the transaction that publishes it."""
+    session.flush()  # the version first: the entry refers to it
+    session.merge(CurrentSection(country=row.country, section=row.section, seq=row.seq))
 
 
 def _version_row(fields: dict, *, published_by: str, account_id: int | None, sentences: list[str],

@@ -180,8 +180,7 @@ def read_state(as_of: date | None = None) -> State:
     until = None if as_of is None else end_of(as_of)
     now = utcnow()
     top = history.head(until=until)
-    confirmations = history.confirmations(until=until)
-    confirmed = (len(confirmations), max((moment for _, moment in confirmations), default=None))
+    confirmed = history.confirmation_count(until=until)
     last_seq, head_hash, cycle = top.seq if top else 0, top.hash if top else chain.GENESIS_HASH, reconfirmation.cycle_months()
     return State(
         as_of=as_of,

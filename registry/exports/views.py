@@ -92,20 +92,33 @@ def registry_json():
 
 @bp.get("/exports/changes.jsonl")
 def changes_jsonl():
-    """Every version after ?after={seq}, one JSON object a line, from a file made once per state."""
+    """Every version after ?after={seq}, one JSON object a line, from a file made once per state.
+
+    The whole history goes gzip-compressed to a client that accepts it, from the compressed file
+    made with the plain one; its entity tag is the plain one's with ":gzip", as Flask-Compress
+    tags what it compresses (registry/app.py). The whole file, either form, may be asked for in
+    ranges (RFC 9110 §14), to resume a download.
+    """
     after = _after()
+    compressed = after == 0 and request.accept_encodings.quality("gzip") > 0
     with read_snapshot():
         state = files.read_state().versions_only()
-        tag = state.tag("changes.jsonl", after)
+        tag = state.tag("changes.jsonl", after) + (":gzip" if compressed else "")
         unchanged = _unchanged(tag, state)
         if unchanged:
             return unchanged
         kept = cache.changes_jsonl(state)
-    stream, length = kept.open_after(after)
+    if compressed:
+        stream, length = open(kept.gzip, "rb"), kept.gzip.stat().st_size
+    else:
+        stream, length = kept.open_after(after)
     # The server's file wrapper sends the file (waitress from its I/O thread, so a slow
     # reader holds no worker thread); behind nginx, the proxy buffers it (docs/deployment.md).
     response = Response(wrap_file(request.environ, stream), mimetype=MEDIA_TYPES["changes.jsonl"], direct_passthrough=True)
     response.content_length = length
+    if compressed:
+        response.content_encoding = "gzip"
+    response.vary.add("Accept-Encoding")
     # A stream of versions cannot carry the fields every export starts with; these headers do.
     response.headers.update({
         "Registry-Format-Version": files.FORMAT_VERSION,
@@ -114,7 +127,8 @@ def changes_jsonl():
         "Registry-Hash": state.hash,
         "Registry-Demo": "true" if state.demo else "false",
     })
-    return _validators(response, tag, state)
+    _validators(response, tag, state)
+    return response.make_conditional(request, accept_ranges=True, complete_length=length) if after == 0 else response
 
 
 @bp.get("/exports/registry.zip")

@@ -6,6 +6,7 @@ templates the facts to show. The few facts a page derives from the notifications
 bans table) are computed by the functions below, never in a template.
 """
 from dataclasses import dataclass
+from functools import cache
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -22,6 +23,8 @@ from . import map as world_map
 bp = Blueprint("pages", __name__)
 
 LATEST = 10  # publications listed on the overview
+HISTORY_SHOWN = 10  # versions of each section a country's page lists, newest first
+HISTORY_PAGE = 50  # versions a page of a section's history lists
 NARCOTIC_CLASSES = frozenset(cls for cls in reference.SCHEDULE_CLASSES if cls.startswith("1961-"))
 
 # Map categories, from least to most demanding (docs/web.md, "The world map").
@@ -92,7 +95,14 @@ def ban_rows(*, substance: str | None = None, country: str | None = None) -> lis
         for ban in history.document(row)["bans"]:
             if substance is None or ban["substance"] == substance:
                 rows.append(BanRow(code, row, ban))
-    return sorted(rows, key=lambda item: (sort_key(substance_name(item.ban["substance"])), sort_key(country_name(item.country))))
+    collate = cache(sort_key)  # a collation key per name, not per row: many rows share a substance or a country
+    return sorted(rows, key=lambda item: (collate(substance_name(item.ban["substance"])), collate(country_name(item.country))))
+
+
+def banning_countries() -> int:
+    """How many countries ban the import of some substance now (article 13)."""
+    return sum(1 for row in history.current_versions(section="import-bans").values()
+               if not row.withdrawn and history.document(row)["bans"])
 
 
 def text_languages(country: str, requirements: dict | None) -> tuple[str, ...]:
@@ -163,7 +173,7 @@ def overview():
         categories=categories,
         notified_count=len(notified),
         permit_count=sum(1 for category in categories.values() if category == PERMIT),
-        ban_count=len({row.country for row in ban_rows()}),
+        ban_count=banning_countries(),
         version_count=published_count(),
         latest=latest(),
         feeds=[feed(_("Every publication"), "/feeds/changes.atom")],
@@ -194,7 +204,8 @@ def country(country):
         documents=documents,
         text_languages=text_languages(country, documents["requirements"]),
         standings=standings(state),
-        histories={section: list(reversed(history.versions(country, section))) for section in SECTIONS},
+        histories={section: history.versions_before(country, section, row.version + 1, HISTORY_SHOWN) if row else []
+                   for section, row in state.sections.items()},
         category=map_category(state),
         feeds=[feed(_("Publications of %(country)s", country=place.name(language())), f"/feeds/countries/{country}.atom")],
     )
@@ -228,6 +239,57 @@ def version(country, section, number):
             feed(_("Every publication of this section"), f"/feeds/sections/{section}.atom"),
         ],
     )
+
+
+@bp.get("/countries/<country>/<section:section>/versions")
+def section_history(country, section):
+    """A section's versions, newest first, a page at a time: ?before=N lists those numbered below N."""
+    moved = _upper_case(country)
+    if moved:
+        return moved
+    place = _country_or_404(country)
+    newest = history.current(country, section)
+    if newest is None:
+        raise NotFound(_("%(country)s has published nothing in this section.", country=place.name(language())))
+    page = history_page(newest.version, request.args.get("before", type=int))
+    return render_template(
+        "section_history.html",
+        place=place,
+        section=section,
+        newest=newest,
+        rows=history.versions_before(country, section, page.before, HISTORY_PAGE),
+        newer=page_url(country, section, page.newer, newest.version),
+        older=page_url(country, section, page.older, newest.version),
+        feeds=[feed(_("Publications of %(country)s", country=place.name(language())), f"/feeds/countries/{country}.atom")],
+    )
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """Which versions of a section a page of its history lists: those numbered below `before`.
+
+    A section's versions are numbered 1, 2, 3 … without gaps, so a page is known by that one
+    number, and so are the pages of newer and older versions beside it (None where there is none).
+    """
+
+    before: int
+    newer: int | None
+    older: int | None
+
+
+def history_page(count: int, before: int | None) -> HistoryPage:
+    """The page of a history of `count` versions that ?before= asks for (the newest when absent or past the end)."""
+    before = count + 1 if before is None or before > count else max(before, 2)
+    newer = None if before == count + 1 else min(before + HISTORY_PAGE, count + 1)
+    older = before - HISTORY_PAGE if before - HISTORY_PAGE > 1 else None
+    return HistoryPage(before, newer, older)
+
+
+def page_url(country: str, section: str, before: int | None, count: int) -> str | None:
+    """The address of a page of a section's history; the newest page's has no ?before=."""
+    if before is None:
+        return None
+    return url_for("pages.section_history", country=country, section=section, before=before if before <= count else None)
 
 
 @bp.get("/import-bans")

@@ -1,5 +1,6 @@
 """The exports as researchers and mirrors use them (docs/api.md, "Exports")."""
 import csv
+import gzip
 import hashlib
 import io
 import json
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import zipfile
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -147,6 +149,63 @@ def test_a_publication_during_a_download_does_not_change_what_is_downloaded(clie
     response.close()
     assert [json.loads(line)["meta"]["seq"] for line in body.decode().splitlines()] == [1, 2, 3, 4, 5]
     assert response.headers["Registry-Last-Seq"] == "5"
+
+
+GZIP = {"Accept-Encoding": "gzip, deflate, br"}
+
+
+def test_the_whole_history_goes_gzip_compressed_to_a_client_that_accepts_it(client, published):
+    plain = client.get("/exports/changes.jsonl")
+    packed = client.get("/exports/changes.jsonl", headers=GZIP)
+    assert packed.status_code == 200 and packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+    assert "Content-Encoding" not in plain.headers
+    assert int(packed.headers["Content-Length"]) == len(packed.data) < len(plain.data)
+    # Two representations, two strong tags (RFC 9110 §8.8.3), named as Flask-Compress names them.
+    assert packed.headers["ETag"] == plain.headers["ETag"][:-1] + ':gzip"'
+    for response in (plain, packed):
+        assert "Accept-Encoding" in response.headers["Vary"]
+        assert response.headers["Registry-Last-Seq"] == "5" and response.headers["Accept-Ranges"] == "bytes"
+
+
+def test_each_form_of_the_whole_history_is_answered_304_only_for_its_own_tag(client, published):
+    plain_tag = client.get("/exports/changes.jsonl").headers["ETag"]
+    packed_tag = client.get("/exports/changes.jsonl", headers=GZIP).headers["ETag"]
+    assert client.get("/exports/changes.jsonl", headers={**GZIP, "If-None-Match": packed_tag}).status_code == 304
+    assert client.get("/exports/changes.jsonl", headers={"If-None-Match": plain_tag}).status_code == 304
+    assert client.get("/exports/changes.jsonl", headers={"If-None-Match": packed_tag}).status_code == 200
+    assert client.get("/exports/changes.jsonl", headers={**GZIP, "If-None-Match": plain_tag}).status_code == 200
+
+
+def test_versions_after_a_seq_go_uncompressed_whatever_the_client_accepts(client, published):
+    response = client.get("/exports/changes.jsonl?after=3", headers=GZIP)
+    assert "Content-Encoding" not in response.headers
+    assert [item["meta"]["seq"] for item in lines(response)] == [4, 5]
+
+
+@pytest.mark.parametrize("headers", [{}, GZIP], ids=["plain", "gzip"])
+def test_a_download_of_the_whole_history_resumes_from_a_byte_range(client, published, headers):
+    whole = client.get("/exports/changes.jsonl", headers=headers)
+    rest = client.get("/exports/changes.jsonl", headers={**headers, "Range": "bytes=100-", "If-Range": whole.headers["ETag"]})
+    assert rest.status_code == 206
+    assert rest.headers["Content-Range"] == f"bytes 100-{len(whole.data) - 1}/{len(whole.data)}"
+    assert whole.data[:100] + rest.data == whole.data
+
+
+def test_the_compressed_history_is_made_once_with_the_plain_file_and_kept_beside_it(app, client, published):
+    client.get("/exports/changes.jsonl")
+    kept = {path.name.split(".", 1)[1]: path for path in Path(app.config["REGISTRY_EXPORTS_DIR"]).iterdir()}
+    assert {"changes.jsonl", "changes.jsonl.gz", "changes.offsets"} <= set(kept)
+    made = kept["changes.jsonl.gz"].stat().st_mtime_ns
+    assert gzip.decompress(client.get("/exports/changes.jsonl", headers=GZIP).data) == kept["changes.jsonl"].read_bytes()
+    assert kept["changes.jsonl.gz"].stat().st_mtime_ns == made
+
+
+def test_a_plain_file_kept_without_its_compressed_form_gets_one(app, client, published):
+    plain = client.get("/exports/changes.jsonl").data
+    [packed] = Path(app.config["REGISTRY_EXPORTS_DIR"]).glob("*.changes.jsonl.gz")
+    packed.unlink()  # as a registry that kept its files before they were compressed leaves them
+    assert gzip.decompress(client.get("/exports/changes.jsonl", headers=GZIP).data) == plain
 
 
 EXPORTS = ["/exports/registry.json", "/exports/registry.json?as_of=2026-01-20", "/exports/changes.jsonl",

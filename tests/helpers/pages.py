@@ -18,6 +18,7 @@ PUBLIC = [
     "/",
     "/countries",
     "/countries/FR",
+    "/countries/FR/requirements/versions",  # a section's history, a page at a time
     "/countries/AE/authorities/versions/1",  # current, and overdue for confirmation in the demonstration data
     *(f"/countries/FR/{section}/versions/1" for section in SECTIONS if section != "import-bans"),
     "/countries/JP/import-bans/versions/1",  # France has notified no import ban in the demonstration data

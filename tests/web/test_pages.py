@@ -140,6 +140,76 @@ def test_a_version_page_shows_its_differences_and_links_its_neighbours(client, a
     assert "First notification of documentary requirements." in first
 
 
+def version_links(body: str) -> list[int]:
+    """The version numbers a page's lists of versions link to, in the order shown."""
+    return [int(number) for number in re.findall(r'<li><a href="/countries/FR/requirements/versions/(\d+)">', body)]
+
+
+def history_pages(body: str) -> dict[str, str]:
+    """The links of a history page's pager, by rel: "prev" to newer versions, "next" to older ones."""
+    found = re.search(r'<nav class="pager"[^>]*>(.*?)</nav>', body, re.S)
+    return dict(re.findall(r'<a rel="(\w+)" href="([^"]+)"', found.group(1))) if found else {}
+
+
+@pytest.fixture
+def five_versions(client, authority):
+    headers = authority("FR")
+    for days in range(30, 35):
+        publish(client, headers, "FR", "requirements", factories.requirements(max_supply_days=days))
+
+
+def test_a_country_page_lists_a_section_s_newest_versions_and_links_its_whole_history(client, five_versions, monkeypatch):
+    monkeypatch.setattr(pages, "HISTORY_SHOWN", 2)
+    body = client.get("/countries/FR").get_data(as_text=True)
+    assert version_links(body) == [5, 4]
+    assert "History of this section (5)" in body and '<ol reversed start="5">' in body
+    assert '<a href="/countries/FR/requirements/versions">All 5 versions of this section</a>' in body
+    assert "这一部分的全部 5 个版本" in client.get("/countries/FR?lang=zh").get_data(as_text=True)
+
+
+def test_a_country_page_with_every_version_shown_links_no_further_history(client, five_versions, monkeypatch):
+    monkeypatch.setattr(pages, "HISTORY_SHOWN", 5)
+    body = client.get("/countries/FR").get_data(as_text=True)
+    assert version_links(body) == [5, 4, 3, 2, 1]
+    assert "/countries/FR/requirements/versions\"" not in body
+
+
+def test_a_section_s_history_goes_page_by_page_from_the_newest_to_the_first_version(client, five_versions, monkeypatch):
+    monkeypatch.setattr(pages, "HISTORY_PAGE", 2)
+    first = client.get("/countries/FR/requirements/versions").get_data(as_text=True)
+    assert version_links(first) == [5, 4] and '<ol reversed start="5"' in first
+    assert "Versions 4 to 5 of 5, newest first." in first
+    assert history_pages(first) == {"next": "/countries/FR/requirements/versions?before=4"}
+    second = client.get("/countries/FR/requirements/versions?before=4").get_data(as_text=True)
+    assert version_links(second) == [3, 2]
+    assert history_pages(second) == {"prev": "/countries/FR/requirements/versions", "next": "/countries/FR/requirements/versions?before=2"}
+    last = client.get("/countries/FR/requirements/versions?before=2").get_data(as_text=True)
+    assert version_links(last) == [1]
+    assert history_pages(last) == {"prev": "/countries/FR/requirements/versions?before=4"}
+
+
+@pytest.mark.parametrize("before, shown", [("999", [5, 4]), ("6", [5, 4]), ("abc", [5, 4]), ("", [5, 4]), ("0", [1]), ("-3", [1])])
+def test_a_history_page_asked_for_past_either_end_shows_the_nearest_page(client, five_versions, monkeypatch, before, shown):
+    monkeypatch.setattr(pages, "HISTORY_PAGE", 2)
+    response = client.get(f"/countries/FR/requirements/versions?before={before}")
+    assert response.status_code == 200
+    assert version_links(response.get_data(as_text=True)) == shown
+
+
+def test_a_history_page_is_in_the_reader_s_language(client, five_versions):
+    body = client.get("/countries/FR/requirements/versions?lang=fr").get_data(as_text=True)
+    assert "Versions 1 à 5 sur 5, de la plus récente à la plus ancienne." in body
+    assert '<html lang="fr"' in body
+
+
+def test_the_history_of_a_section_never_notified_is_404_and_a_lower_case_code_redirects(client, five_versions):
+    missing = client.get("/countries/FR/import-bans/versions")
+    assert missing.status_code == 404 and "France has published nothing in this section." in missing.get_data(as_text=True)
+    assert client.get("/countries/XX/requirements/versions").status_code == 404
+    moved = client.get("/countries/fr/requirements/versions")
+    assert moved.status_code == 301 and moved.headers["Location"].endswith("/countries/FR/requirements/versions")
+
+
 def changes_list(body: str) -> tuple[str, list[str]]:
     """The opening tag of a version page's list of changes, and its items."""
     found = re.search(r'(<ul class="changes"[^>]*>)(.*?)</ul>', body, re.S)
