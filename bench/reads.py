@@ -348,7 +348,7 @@ def growth(small_url: str, large_url: str, folder: Path) -> dict:
         counts = {}
         for label, request in GROWTH:  # each read asked about GROWTH_SAMPLE_S worth on the larger registry
             one = min(timed(large.port, request, 3))
-            counts[label] = max(GROWTH_ROUNDS * 2, min(200, int(GROWTH_SAMPLE_S / one)))
+            counts[label] = max(GROWTH_ROUNDS * 6, min(200, int(GROWTH_SAMPLE_S / one)))
         samples = {(label, size): [] for label, _ in GROWTH for size in servers}
         samples.update({("registry.json, cold", size): [] for size in servers})
         for _ in range(GROWTH_ROUNDS):

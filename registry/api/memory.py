@@ -42,7 +42,7 @@ from functools import cached_property
 from flask_compress.flask_compress import _choose_algorithm
 from werkzeug.exceptions import SecurityError
 from werkzeug.http import http_date, parse_etags
-from werkzeug.wsgi import get_current_url, get_host
+from werkzeug.wsgi import get_host
 
 from .. import history
 from ..db import DirectReads, direct_reads
@@ -165,12 +165,14 @@ class ApiReads:
         try:
             if config["TRUSTED_HOSTS"] is not None:
                 get_host(environ, trusted_hosts=config["TRUSTED_HOSTS"])  # SecurityError: Flask answers 400
-            base = get_current_url(environ, host_only=True, trusted_hosts=config["TRUSTED_HOSTS"])
             state = self.reads.first(history.STATE)
         except (SecurityError, DirectReads.Failed):
             return None
         encoding = _choose_algorithm(tuple(config["COMPRESS_ALGORITHM"]), environ.get("HTTP_ACCEPT_ENCODING", ""))
-        return (method, base, path, query, encoding), state
+        # The links are absolute: the host and scheme asked for are part of the request (the key needs only
+        # to tell them apart; Flask reads them from the same variables).
+        host = environ.get("HTTP_HOST") or f'{environ.get("SERVER_NAME")}:{environ.get("SERVER_PORT")}'
+        return (method, environ.get("wsgi.url_scheme"), host, path, query, encoding), state
 
     def remember(self, environ, start_response, key: tuple, state: tuple):
         """Let Flask answer, and keep the answer if it may be repeated."""
