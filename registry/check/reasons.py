@@ -154,10 +154,45 @@ def _english_plural(singular: str, plural: str, number: int) -> str:
     return singular if number == 1 else plural
 
 
-def render(reason: Reason, translate: Callable[[str], str] = lambda text: text, lang: str = "en",
+def _as_is(text: str) -> str:
+    return text
+
+
+# The English words of the reasons met last, by code and parameters: the same medicines, amounts and
+# countries come up check after check, and a reason's words depend on nothing else.
+_ENGLISH: dict = {}
+_ENGLISH_MAX = 8192
+
+
+def render(reason: Reason, translate: Callable[[str], str] = _as_is, lang: str = "en",
            translate_plural: Callable[[str, str, int], str] = _english_plural) -> str:
     """The reason in words: its template, passed through `translate`, filled with its parameters named in `lang`;
     `translate_plural` (a catalogue's ngettext) chooses the form of a phrase that counts something."""
+    if translate is not _as_is or lang != "en" or translate_plural is not _english_plural:
+        return _render(reason, translate, lang, translate_plural)
+    key = _key(reason)
+    text = _ENGLISH.get(key) if key is not None else None
+    if text is None:
+        text = _render(reason, translate, lang, translate_plural)
+        if key is not None:
+            if len(_ENGLISH) >= _ENGLISH_MAX:
+                _ENGLISH.clear()
+            _ENGLISH[key] = text
+    return text
+
+
+def _key(reason: Reason) -> tuple | None:
+    """The reason's code and parameters as a dictionary key; None when a parameter cannot be part of one."""
+    key = (reason.code, tuple((name, tuple(value) if isinstance(value, list) else value)
+                              for name, value in reason.params.items()))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _render(reason: Reason, translate, lang: str, translate_plural) -> str:
     words = {name: _word(name, value, translate, lang) for name, value in reason.params.items()}
     if "months" in reason.params:
         months = reason.params["months"]

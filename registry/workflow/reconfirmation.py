@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from functools import lru_cache
 
 from sqlalchemy import select
 
@@ -49,8 +50,10 @@ def set_cycle(account: Account, months: int) -> None:
     db.session.commit()
 
 
+@lru_cache(maxsize=16384)
 def add_months(moment: datetime, months: int) -> datetime:
-    """The same day `months` later (the month's last day when it has no such day)."""
+    """The same day `months` later (the month's last day when it has no such day). Kept for the moments met
+    last: every check and read works out the due dates of the same current sections again."""
     month = moment.month - 1 + months
     year, month = moment.year + month // 12, month % 12 + 1
     return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
