@@ -225,14 +225,17 @@ def active_bans() -> dict[str, list[str]]:
     return {key: sorted(codes) for key, codes in banned.items()}
 
 
+DEMO_SETTING = "demo"  # set, with a note of what the data is, when demonstration data was loaded
+
+
 def is_demo() -> bool:
     """Whether demonstration data was loaded into this registry."""
-    return db.session.get(Setting, "demo") is not None
+    return db.session.get(Setting, DEMO_SETTING) is not None
 
 
 def demo_note() -> str | None:
     """What the demonstration data is, when this registry holds it."""
-    setting = db.session.get(Setting, "demo")
+    setting = db.session.get(Setting, DEMO_SETTING)
     return setting.value if setting is not None else None
 
 
@@ -287,9 +290,10 @@ def head_statement(selection: Selection) -> tuple:
 
 # What every public answer built from the registry's current state depends on, read in one
 # statement of indexed lookups: the head of the chain (its seq, and its hash, which commits to
-# every version before it), the newest confirmation, and the confirmation cycle the secretariat
-# sets. While these four are unchanged, so is every current section, its confirmations and its
-# due date; a process may keep what it built from them (registry/api/memory.py,
+# every version before it), the newest confirmation, the confirmation cycle the secretariat
+# sets, and whether demonstration data is loaded (`registry demo` notes it after its last
+# publication). While these are unchanged, so is every current section, its confirmations and
+# its due date; a process may keep what it built from them (registry/api/memory.py,
 # registry/check/notifications.py). Only the passing of a due date changes an answer without
 # changing them, so what is kept also says until when it holds.
 CYCLE_SETTING = "confirmation_cycle_months"
@@ -298,6 +302,7 @@ STATE = select(
     select(Version.hash).order_by(Version.seq.desc()).limit(1).scalar_subquery(),
     select(func.max(Confirmation.id)).scalar_subquery(),
     select(Setting.value).where(Setting.key == CYCLE_SETTING).scalar_subquery(),
+    select(Setting.key).where(Setting.key == DEMO_SETTING).scalar_subquery(),
 )
 
 

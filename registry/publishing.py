@@ -290,7 +290,7 @@ def restore(versions, confirmations=(), *, demo_note: str | None = None) -> int:
         for seq, confirmed_at in confirmations:
             session.add(Confirmation(seq=seq, confirmed_at=confirmed_at, account_id=None))
         if demo_note:
-            session.add(Setting(key="demo", value=demo_note))
+            session.add(Setting(key=history.DEMO_SETTING, value=demo_note))
         session.add(_audit(Actor(None), "restore", None, None, "ok", 200, seq=count or None, detail={"versions": count}))
     return count
 

@@ -2,7 +2,7 @@
 
 A check reads a few countries' current sections, and their documents are parsed JSON. The
 process keeps every country's current sections, parsed, in a Snapshot of the registry's state
-(history.STATE: head seq and hash, newest confirmation, confirmation cycle — plus whether the
+(history.STATE: head seq and hash, newest confirmation, confirmation cycle, and whether the
 registry holds demonstration data, which the answer says). Each check proves the snapshot
 current with that one statement of indexed lookups on a DB-API connection (db.DirectReads);
 while it holds, a check reads nothing else and touches no ORM. When the state moved, the
@@ -26,12 +26,9 @@ from sqlalchemy import select
 
 from .. import history
 from ..db import DirectReads, db, direct_reads
-from ..models import Confirmation, Setting, Version
+from ..models import Confirmation, Version
 from ..workflow import reconfirmation
 
-DEMO_SETTING = "demo"
-# history.STATE and whether demonstration data is loaded: `registry demo` notes that after its last publication.
-STATE = history.STATE.add_columns(select(Setting.key).where(Setting.key == DEMO_SETTING).scalar_subquery())
 # Past this many new versions, reading the current sections afresh is cheaper than reading every new version.
 CATCH_UP_MAX = 1000
 
@@ -103,7 +100,7 @@ class Section:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Every country's current sections at one state of the registry (STATE's row)."""
+    """Every country's current sections at one state of the registry (history.STATE's row)."""
 
     state: tuple
     sections: Mapping[str, Mapping[str, Section]]  # country → section → current version
@@ -143,7 +140,7 @@ def _notified(country: str, name: str, section: Section, now: datetime, months: 
 
 
 class Unkept:
-    """The trip's countries read with the ORM, as each check did before the snapshot; for when STATE cannot be read."""
+    """The trip's countries read with the ORM, as each check did before the snapshot; for when history.STATE cannot be read."""
 
     def documents(self, countries) -> dict[str, dict[str, Notified]]:
         heads = history.current_versions(countries=countries)
@@ -175,14 +172,14 @@ class Kept:
 
     def snapshot(self) -> Snapshot:
         """The snapshot of the registry's state now; DirectReads.Failed when the state cannot be read."""
-        state = self.reads.first(STATE)
+        state = self.reads.first(history.STATE)
         kept = self._snapshot
         if kept is not None and kept.state == state:
             return kept
         with self._lock:
             # Read again once alone: another thread may have moved the snapshot, and it must
             # not go back to an older state than the one this check saw.
-            state = self.reads.first(STATE)
+            state = self.reads.first(history.STATE)
             kept = self._snapshot
             if kept is None or kept.state != state:
                 with self.app.app_context():  # a session of its own, which sees at least `state`

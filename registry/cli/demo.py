@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .. import accounts, reference
 from ..db import utcnow, write_transaction
-from ..history import current, head, is_demo
+from ..history import DEMO_SETTING, current, head, is_demo
 from ..models import Account, Setting
 from ..publishing import Actor, Precondition, confirm, publish, withdraw
 
@@ -51,7 +51,7 @@ def load(progress=lambda item: None) -> int:
         made += 1
         progress(item)
     with write_transaction() as session:
-        session.add(Setting(key="demo", value="Demonstration data: invented notifications, not any country's actual rules."))
+        session.add(Setting(key=DEMO_SETTING, value="Demonstration data: invented notifications, not any country's actual rules."))
     return made
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from registry import create_app
+from registry import create_app, history
 from registry.check import notifications
 from registry.db import DirectReads, db, direct_reads, dispose_engines, utcnow
 from registry.models import Account, Setting
@@ -95,7 +95,7 @@ def test_a_warm_check_runs_one_direct_query_and_no_orm_statement(app, client, pu
         sa.event.remove(engine, "before_cursor_execute", record)
 
     assert statements == []
-    assert direct == [(notifications.STATE,)]
+    assert direct == [(history.STATE,)]
 
 
 def test_a_publication_is_seen_by_the_next_check(client, published):
@@ -159,7 +159,7 @@ def test_the_demonstration_note_written_after_the_last_publication_is_seen(app, 
     assert check(client)["demo"] is False
 
     with app.app_context():  # as `registry demo` does once its publications are made
-        db.session.add(Setting(key=notifications.DEMO_SETTING, value="Demonstration data"))
+        db.session.add(Setting(key=history.DEMO_SETTING, value="Demonstration data"))
         db.session.commit()
 
     assert check(client)["demo"] is True
@@ -188,7 +188,7 @@ def test_a_registry_rebuilt_with_another_history_is_read_afresh(app, publisher, 
     for days in (60, 50, 40):  # as many versions and more, none the same: the kept head is not in this history
         other_publisher.publish("DE", "requirements", factories.requirements(max_supply_days=days), utcnow())
     with rebuilt.app_context():
-        state = direct_reads(rebuilt).first(notifications.STATE)
+        state = direct_reads(rebuilt).first(history.STATE)
         caught_up = notifications._brought_up(before, state)
         assert caught_up.sections.keys() == {"DE"}
         assert caught_up.sections["DE"]["requirements"].document["max_supply_days"] == 40
