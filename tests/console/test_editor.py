@@ -241,21 +241,28 @@ def demo_served(app):
         yield base
 
 
-@pytest.mark.browser
-def test_the_editor_is_a_fraction_of_its_height_with_its_parts_closed(browser, demo_served):
+@pytest.fixture
+def officer_tab(browser, demo_served):
+    """A browser tab signed in to the demonstration registry's console as France's officer."""
     from ..helpers.pages import sign_in as sign_in_page
 
     context = browser.new_context(viewport=DESKTOP, locale="en-GB")
     context.set_default_timeout(WAIT_MS)
     tab = context.new_page()
     sign_in_page(tab, demo_served, PASSWORD)
+    yield tab
+    context.close()
+
+
+@pytest.mark.browser
+def test_the_editor_is_a_fraction_of_its_height_with_its_parts_closed(officer_tab, demo_served):
+    tab = officer_tab
     heights = {}
     for section in SECTIONS:
         tab.goto(f"{demo_served}/console/FR/{section}")
         closed = tab.evaluate("document.documentElement.scrollHeight")
         tab.get_by_role("button", name="Open every part").click()
         heights[section] = (closed, tab.evaluate("document.documentElement.scrollHeight"))
-    context.close()
     print("editor heights, parts closed and open (px):", heights)
     closed, open_ = heights["requirements"]
     assert closed < 1600 and closed * 5 < open_  # it was one 7,870 px form
@@ -263,15 +270,10 @@ def test_the_editor_is_a_fraction_of_its_height_with_its_parts_closed(browser, d
 
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["en", "ar", "zh"])
-def test_every_part_and_list_of_the_editor_opened_has_no_axe_core_violation(browser, demo_served, lang):
+def test_every_part_and_list_of_the_editor_opened_has_no_axe_core_violation(officer_tab, demo_served, lang):
     from axe_playwright_python.sync_playwright import Axe
 
-    from ..helpers.pages import sign_in as sign_in_page
-
-    context = browser.new_context(viewport=DESKTOP, locale="en-GB")
-    context.set_default_timeout(WAIT_MS)
-    tab = context.new_page()
-    sign_in_page(tab, demo_served, PASSWORD)
+    tab = officer_tab
     found = {}
     for section in SECTIONS:
         tab.goto(f"{demo_served}/console/FR/{section}?lang={lang}")
@@ -283,7 +285,6 @@ def test_every_part_and_list_of_the_editor_opened_has_no_axe_core_violation(brow
         violations = Axe().run(tab).response["violations"]
         if violations:
             found[section] = [f"{rule['id']}: {rule['help']} ({len(rule['nodes'])})" for rule in violations]
-    context.close()
     assert found == {}
 
 
