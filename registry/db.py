@@ -5,12 +5,16 @@ PostgreSQL with a transaction-scoped advisory lock, on SQLite by taking the writ
 lock when the transaction begins (BEGIN IMMEDIATE) and waiting for it rather than
 failing with "database is locked".
 """
+import threading
+import weakref
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
 
 # Named constraints keep migrations portable between SQLite and PostgreSQL.
 NAMING = {
@@ -129,31 +133,51 @@ def rfc3339(moment: datetime) -> str:
 
 
 class DirectReads:
-    """Single-row SELECTs run on a pooled DB-API connection, without SQLAlchemy's Connection.
+    """Single-row SELECTs run on a DB-API connection each thread keeps, without SQLAlchemy's Connection.
 
-    For registry/feeds/polls.py, which answers a feed poll with one indexed query.
+    For the answers given before Flask (registry/feeds/polls.py, registry/api/memory.py,
+    registry/check/notifications.py), each proven current by one indexed query.
     SQLAlchemy's Connection, transaction and result layers cost about 0.25 ms a
     statement on the benchmark machine (docs/performance.md), several times the
     statement itself; the statements are still SQLAlchemy's, compiled once for the
     engine's dialect.
 
-    On SQLite the connections come from the application's engine. On PostgreSQL
-    they come from an engine of their own, in autocommit (one statement reads one
-    consistent state by itself) and without the pre-ping of the application's
-    engine, which would double the round trips of every poll. Disconnects are
-    handled the optimistic way instead: a statement that fails invalidates every
-    connection of that pool and raises DirectReads.Failed, so that the caller lets
-    the ordinary request path answer — and that path's engine pings, so the
-    request still succeeds after a database restart.
+    The connections come from an engine of their own, without a pool, so that the
+    application's pool stays whole for its sessions: on PostgreSQL in autocommit (one statement reads one
+    consistent state by itself) and without the pre-ping of the application's engine,
+    which would double the round trips of every read; on SQLite, whose driver commits
+    each statement by itself here (_on_connect), with the same settings. Each thread keeps
+    the connection it made, as a pool's checkout and reset on return cost twice the
+    statement; a thread that ended leaves its connection to be closed by the next
+    thread that connects, and `dispose` closes them all. (An in-memory SQLite
+    database lives in its one connection, so for one of those the application's
+    engine lends a connection to each statement instead.)
+
+    Disconnects are handled the optimistic way: a statement that fails closes the
+    thread's connection, tells every other thread to connect anew, and raises
+    DirectReads.Failed, so that the caller lets the ordinary request path answer —
+    and that path's engine pings, so the request still succeeds after a database
+    restart.
     """
 
     class Failed(Exception):
         pass
 
     def __init__(self, engine: Engine):
-        self.own_engine = engine.dialect.name == "postgresql"
-        self.engine = create_engine(engine.url, isolation_level="AUTOCOMMIT") if self.own_engine else engine
+        url = engine.url
+        self.kept = url.get_backend_name() != "sqlite" or not (url.database in (None, "", ":memory:") or "memory" in str(url))
+        if not self.kept:
+            self.engine = engine
+        elif engine.dialect.name == "postgresql":
+            self.engine = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        else:
+            self.engine = create_engine(url, poolclass=NullPool, **engine_options(url.render_as_string(False)))
         self._compiled: dict[int, tuple] = {}
+        self._mine = threading.local()  # this thread's (generation, DB-API connection, pool's wrapper of it)
+        self._held: list[tuple[threading.Thread, Any]] = []  # every thread's connection, to close
+        self._generation = 0  # moved on by a failed statement: every thread connects anew
+        self._lock = threading.Lock()
+        weakref.finalize(self, _close_all, self._held)
 
     def _compile(self, statement) -> tuple:
         compiled = self._compiled.get(id(statement))
@@ -165,15 +189,59 @@ class DirectReads:
             self._compiled[id(statement)] = compiled
         return compiled
 
+    def _connection(self):
+        """This thread's connection, made when it has none or when a failure since asked for new ones."""
+        mine = getattr(self._mine, "held", None)
+        if mine is not None and mine[0] == self._generation:
+            return mine[1]
+        if mine is not None:
+            self._forget()
+        try:
+            connection = self.engine.raw_connection()
+        except Exception as error:  # no connection could be made
+            raise DirectReads.Failed(str(error)) from error
+        self._mine.held = held = (self._generation, connection.dbapi_connection, connection)
+        with self._lock:
+            ended = [held for held in self._held if not held[0].is_alive()]
+            self._held[:] = [held for held in self._held if held[0].is_alive()]
+            self._held.append((threading.current_thread(), connection))
+        _close_all(ended)
+        return held[1]
+
+    def _forget(self) -> None:
+        """Close this thread's connection."""
+        mine, self._mine.held = getattr(self._mine, "held", None), None
+        if mine is None:
+            return
+        with self._lock:
+            self._held[:] = [held for held in self._held if held[1] is not mine[2]]
+        _close_all([(None, mine[2])])
+
     def first(self, statement, values: dict | None = None) -> tuple | None:
         """The first row of `statement` with its bind parameters set from `values`, as a plain tuple; or None."""
         sql, positions, defaults, _ = self._compile(statement)
         parameters = {**defaults, **values} if values else defaults
         if positions is not None:
             parameters = tuple(parameters[name] for name in positions)
+        if not self.kept:
+            return self._lent(sql, parameters)
+        connection = self._connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql, parameters)
+            row = cursor.fetchone()
+            cursor.close()
+        except Exception as error:
+            self._generation += 1  # the others are likely as dead: every thread connects anew
+            self._forget()
+            raise DirectReads.Failed(str(error)) from error
+        return tuple(row) if row is not None else None
+
+    def _lent(self, sql: str, parameters) -> tuple | None:
+        """The first row, on a connection the application's engine lends for the statement."""
         try:
             connection = self.engine.raw_connection()
-        except Exception as error:  # no connection could be made
+        except Exception as error:
             raise DirectReads.Failed(str(error)) from error
         try:
             cursor = connection.cursor()
@@ -182,17 +250,27 @@ class DirectReads:
             cursor.close()
         except Exception as error:
             connection.invalidate(error)
-            if self.own_engine:
-                self.engine.dispose()  # the others are likely as dead: connect anew next time
             raise DirectReads.Failed(str(error)) from error
         finally:
             connection.close()
         return tuple(row) if row is not None else None
 
     def dispose(self) -> None:
-        """Close the pooled connections of this reader's own engine, if it has one."""
-        if self.own_engine:
-            self.engine.dispose()
+        """Close every connection the threads keep, and this reader's own engine's pool."""
+        if not self.kept:
+            return
+        with self._lock:
+            held, self._held[:] = list(self._held), []
+            self._generation += 1
+        _close_all(held)
+
+
+def _close_all(held) -> None:
+    for _, connection in held:
+        try:
+            connection.close()
+        except Exception:  # nosec B110 - a connection already broken is closed enough
+            pass
 
 
 def direct_reads(app) -> DirectReads:
