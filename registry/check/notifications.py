@@ -17,8 +17,9 @@ used to, so that a database error is answered as everywhere else (503).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Mapping
 
 from flask import current_app
@@ -48,7 +49,7 @@ class Notified:
     def overdue(self) -> bool:
         return self.standing is not None and self.standing.overdue
 
-    @property
+    @cached_property
     def source(self) -> str:
         return f"{self.country} {self.section} version {self.version}"
 
@@ -104,6 +105,9 @@ class Snapshot:
 
     state: tuple
     sections: Mapping[str, Mapping[str, Section]]  # country → section → current version
+    # The countries' sections with their standing at one second (the clock's resolution), as the checks
+    # within that second all see them: (that second, country → section → Notified).
+    _at_second: list = field(default_factory=lambda: [(None, {})], compare=False, repr=False)
 
     @property
     def seq(self) -> int | None:
@@ -126,11 +130,20 @@ class Snapshot:
     def documents(self, countries, now: datetime | None = None) -> dict[str, dict[str, Notified]]:
         """The current sections of these countries, each with where it stands in its cycle `now`."""
         now, months = now or reconfirmation.utcnow(), self.months  # the clock the cycle is counted by
+        second, made = self._at_second[0]
+        if second != now:
+            made = {}
+            self._at_second[0] = (now, made)
         found: dict[str, dict[str, Notified]] = {}
         for country in countries:
-            kept = self.sections.get(country)
-            if kept:
-                found[country] = {name: _notified(country, name, section, now, months) for name, section in kept.items()}
+            notified = made.get(country)
+            if notified is None:
+                kept = self.sections.get(country)
+                if not kept:
+                    continue
+                notified = made[country] = {name: _notified(country, name, section, now, months)
+                                            for name, section in kept.items()}
+            found[country] = notified
         return found
 
 
