@@ -183,8 +183,8 @@ def render(reason: Reason, translate: Callable[[str], str] = _as_is, lang: str =
 
 def _key(reason: Reason) -> tuple | None:
     """The reason's code and parameters as a dictionary key; None when a parameter cannot be part of one."""
-    key = (reason.code, tuple((name, tuple(value) if isinstance(value, list) else value)
-                              for name, value in reason.params.items()))
+    params = reason.params
+    key = (reason.code, tuple(params), tuple([tuple(value) if isinstance(value, list) else value for value in params.values()]))
     try:
         hash(key)
     except TypeError:
