@@ -177,6 +177,17 @@ def test_a_section_falls_overdue_as_time_passes_with_nothing_published(client, p
     assert notice["params"]["due"] == due.date().isoformat()
 
 
+def test_within_one_second_the_checks_share_each_countrys_sections_and_the_next_second_works_them_out_again(app, published):
+    with app.app_context():
+        snapshot = notifications.current(app)
+    moment = utcnow()
+    first = snapshot.documents(["FR", "CH"], now=moment)
+    again = snapshot.documents(["CH", "DE"], now=moment)
+    assert again["CH"] is first["CH"]  # the same second: worked out once
+    later = snapshot.documents(["FR"], now=moment + timedelta(seconds=1))
+    assert later["FR"] is not first["FR"] and later["FR"] == first["FR"]
+
+
 def test_a_registry_rebuilt_with_another_history_is_read_afresh(app, publisher, backend, request):
     publisher.publish("FR", "requirements", factories.requirements(max_supply_days=30), utcnow())
     publisher.publish("FR", "authorities", factories.authorities(), utcnow())
