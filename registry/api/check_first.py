@@ -76,24 +76,37 @@ class ChecksFirst:
         return self.finished(environ, response)
 
     def finished(self, environ, response) -> tuple[str, list, bytes]:
-        """The answer with what Flask's hooks add to the view's: registry/http.py's headers, then Flask-Compress's."""
+        """The answer with what Flask's hooks add to the view's: registry/http.py's headers, then Flask-Compress's.
+
+        Worked on as a list of pairs, in the order werkzeug's Headers would leave them (a header set anew
+        keeps its place, a new one goes last): Headers looks each name up by lowering every name it holds."""
         config = self.app.config
-        headers = response.headers
+        headers = response.headers.to_wsgi_list()
+        names = [name.lower() for name, _ in headers]
+
+        def put(name: str, value: str, *, replace: bool = True) -> None:
+            lowered = name.lower()
+            if lowered not in names:
+                headers.append((name, value))
+                names.append(lowered)
+            elif replace:
+                headers[names.index(lowered)] = (name, value)
+
         for name, value in [*HEADERS.items(), *answer_headers(config, PATH, "POST")]:
-            headers.setdefault(name, value)
-        vary = headers.get("Vary")
+            put(name, value, replace=False)
+        vary = next((value for lowered, (_, value) in zip(names, headers) if lowered == "vary"), None)
         if not vary:
-            headers["Vary"] = "Accept-Encoding"
+            put("Vary", "Accept-Encoding")
         elif "accept-encoding" not in vary.lower():
-            headers["Vary"] = f"{vary}, Accept-Encoding"
+            put("Vary", f"{vary}, Accept-Encoding")
         body = response.get_data()
         encoding = _choose_algorithm(tuple(config["COMPRESS_ALGORITHM"]), environ.get("HTTP_ACCEPT_ENCODING", ""))
         if (encoding is not None and response.mimetype in config["COMPRESS_MIMETYPES"]
                 and len(body) >= config["COMPRESS_MIN_SIZE"]):
-            headers["Content-Encoding"] = encoding
+            put("Content-Encoding", encoding)
             body = _compress_data(self.app, body, encoding)
-            headers["Content-Length"] = str(len(body))
-        return response.status, headers.to_wsgi_list(), body
+            put("Content-Length", str(len(body)))
+        return response.status, headers, body
 
 
 def answer_checks_first(app) -> None:
