@@ -48,6 +48,8 @@ ANSWER_HEADERS = {
 
 def answer_language(asked) -> str:
     """The language `asked` (a request) for: a known `?lang=`, else the best of Accept-Language, else English."""
+    if not asked.environ.get("QUERY_STRING") and not asked.environ.get("HTTP_ACCEPT_LANGUAGE"):
+        return "en"  # asked for nothing: without parsing either
     lang = asked.args.get("lang")
     if lang in i18n.LANGUAGES:
         return lang
