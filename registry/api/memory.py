@@ -34,6 +34,7 @@ answers going first.
 """
 import re
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -82,7 +83,19 @@ class Kept:
         return len(self.body) + sum(len(name) + len(value) for name, value in self.headers) + 200
 
     def headers_now(self) -> list[tuple[str, str]]:
-        return [*self.headers, ("Date", http_date())] if self.dated else list(self.headers)
+        return [*self.headers, ("Date", date_now())] if self.dated else list(self.headers)
+
+
+_date = (0, "")  # the Date header of the current second, and that second
+
+
+def date_now() -> str:
+    """The Date header now (RFC 9110 §6.6.1), written once per second, its resolution."""
+    global _date
+    second, found = int(time.time()), _date
+    if found[0] != second:
+        found = _date = (second, http_date(second))
+    return found[1]
 
 
 class Answers:
