@@ -67,6 +67,9 @@ def served(app):
         thread.join(timeout=SERVER_STOP_S)
 
 
+SCREENSHOT_MS = 60_000  # a full page of the API reference, every schema open, on a busy machine took over 15 s
+
+
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, timeout=SCREENSHOT_MS)
