@@ -6,7 +6,12 @@ cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# Installed again only when pyproject.toml changed since (so that two runs can share the venv, as .ci/run's do).
+STAMP=.venv/.registry-installed
+if ! cmp -s pyproject.toml "$STAMP" 2>/dev/null; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+  cp pyproject.toml "$STAMP"
+fi
 # The Nu Html Checker for tests/web/test_validators.py, from npm, once (where npm is there).
 VNU_JAR=.venv/vnu/node_modules/vnu-jar/build/dist/vnu.jar
 if [ ! -f "$VNU_JAR" ] && command -v npm >/dev/null 2>&1; then

@@ -93,6 +93,14 @@ def postgres():
     databases.drop_all()
 
 
+@pytest.fixture(autouse=True)
+def own_exports(tmp_path_factory, monkeypatch):
+    """Each test's exports kept in a folder of its own rather than the instance folder's, which the suites
+    running side by side in CI would share (their states could be pruned by each other)."""
+    if not os.environ.get("REGISTRY_EXPORTS_DIR"):
+        monkeypatch.setenv("REGISTRY_EXPORTS_DIR", str(tmp_path_factory.mktemp("exports")))
+
+
 @pytest.fixture(scope="session")
 def backend():
     """Which database the suite runs on: 'sqlite' or 'postgresql'."""
