@@ -227,15 +227,11 @@ class DirectReads:
             return self._lent(sql, parameters)
         connection = self._connection()
         try:
-            cursor = connection.cursor()
-            cursor.execute(sql, parameters)
-            row = cursor.fetchone()
-            cursor.close()
+            return _first_row(connection, sql, parameters)
         except Exception as error:
             self._generation += 1  # the others are likely as dead: every thread connects anew
             self._forget()
             raise DirectReads.Failed(str(error)) from error
-        return tuple(row) if row is not None else None
 
     def _lent(self, sql: str, parameters) -> tuple | None:
         """The first row, on a connection the application's engine lends for the statement."""
@@ -244,25 +240,29 @@ class DirectReads:
         except Exception as error:
             raise DirectReads.Failed(str(error)) from error
         try:
-            cursor = connection.cursor()
-            cursor.execute(sql, parameters)
-            row = cursor.fetchone()
-            cursor.close()
+            return _first_row(connection, sql, parameters)
         except Exception as error:
             connection.invalidate(error)
             raise DirectReads.Failed(str(error)) from error
         finally:
             connection.close()
-        return tuple(row) if row is not None else None
 
     def dispose(self) -> None:
-        """Close every connection the threads keep, and this reader's own engine's pool."""
+        """Close every connection the threads keep (a thread that reads afterwards connects anew)."""
         if not self.kept:
             return
         with self._lock:
             held, self._held[:] = list(self._held), []
             self._generation += 1
         _close_all(held)
+
+
+def _first_row(connection, sql: str, parameters) -> tuple | None:
+    cursor = connection.cursor()
+    cursor.execute(sql, parameters)
+    row = cursor.fetchone()
+    cursor.close()
+    return tuple(row) if row is not None else None
 
 
 def _close_all(held) -> None:
