@@ -269,7 +269,7 @@ def _close_all(held) -> None:
     for _, connection in held:
         try:
             connection.close()
-        except Exception:  # nosec B110 - a connection already broken is closed enough
+        except Exception:  # a connection already broken is closed enough  # nosec B110
             pass
 
 
