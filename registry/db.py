@@ -165,7 +165,8 @@ class DirectReads:
 
     def __init__(self, engine: Engine):
         url = engine.url
-        self.kept = url.get_backend_name() != "sqlite" or not (url.database in (None, "", ":memory:") or "memory" in str(url))
+        in_memory = url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+        self.kept = engine.dialect.name != "sqlite" or not in_memory
         if not self.kept:
             self.engine = engine
         elif engine.dialect.name == "postgresql":
@@ -200,13 +201,13 @@ class DirectReads:
             connection = self.engine.raw_connection()
         except Exception as error:  # no connection could be made
             raise DirectReads.Failed(str(error)) from error
-        self._mine.held = held = (self._generation, connection.dbapi_connection, connection)
+        self._mine.held = (self._generation, connection.dbapi_connection, connection)
         with self._lock:
-            ended = [held for held in self._held if not held[0].is_alive()]
-            self._held[:] = [held for held in self._held if held[0].is_alive()]
+            ended = [entry for entry in self._held if not entry[0].is_alive()]
+            self._held[:] = [entry for entry in self._held if entry[0].is_alive()]
             self._held.append((threading.current_thread(), connection))
         _close_all(ended)
-        return held[1]
+        return connection.dbapi_connection
 
     def _forget(self) -> None:
         """Close this thread's connection."""
@@ -214,7 +215,7 @@ class DirectReads:
         if mine is None:
             return
         with self._lock:
-            self._held[:] = [held for held in self._held if held[1] is not mine[2]]
+            self._held[:] = [entry for entry in self._held if entry[1] is not mine[2]]
         _close_all([(None, mine[2])])
 
     def first(self, statement, values: dict | None = None) -> tuple | None:
